@@ -1,0 +1,153 @@
+"""Config validation and data preparation for the signal-planting sweep.
+
+Everything here runs before any compilation, so an invalid config or data file fails in
+seconds with a message that names the field, the value and the fix.
+"""
+
+import pathlib
+
+from absl import logging
+import jax.numpy as jnp
+import numpy as np
+
+from collective_jax import data as data_lib
+from collective_jax import membership as membership_lib
+from collective_jax import models
+from collective_jax import signals as signals_lib
+from collective_jax import strategies as strategies_lib
+from collective_jax import tokenization
+from collective_jax.errors import UserInputError
+
+DATA_FORMATS = ("resume_corpus", "csv", "jsonl")
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+# Model fields that a config may set on top of its preset; None keeps the preset's value.
+MODEL_OVERRIDES = ("num_layers", "hidden_size", "num_heads", "intermediate_size", "max_length",
+                   "dropout_rate", "attention_dropout_rate")
+
+
+def validate_config(config) -> None:
+  """Check the fields that need no data; raise UserInputError naming the first invalid one."""
+  strategies_lib.get_strategy(config.strategy)
+  signal = signals_lib.build_signal(config.signal)
+  if config.data.format not in DATA_FORMATS:
+    raise UserInputError(
+        f"data.format={config.data.format!r} is unknown; valid formats: {', '.join(DATA_FORMATS)}.")
+  if config.model.preset not in models.PRESETS:
+    raise UserInputError(
+        f"model.preset={config.model.preset!r} is unknown; valid presets: "
+        f"{', '.join(models.PRESETS)}.")
+  if config.model.dtype not in DTYPES:
+    raise UserInputError(f"model.dtype={config.model.dtype!r} is unknown; use one of {list(DTYPES)}.")
+  max_length = config.model.max_length or models.PRESETS[config.model.preset]["max_length"]
+  if not 8 <= config.seq_len <= max_length:
+    raise UserInputError(
+        f"seq_len={config.seq_len} must be between 8 and model.max_length={max_length}; lower "
+        f"seq_len or choose a model with more position embeddings.")
+  every = getattr(signal, "every", None)
+  if every is not None and every >= config.seq_len:
+    raise UserInputError(
+        f"signal.every={every} words is not shorter than seq_len={config.seq_len} tokens, so "
+        f"truncated documents would carry the signal at most once; lower signal.every or raise seq_len.")
+  for field, minimum in (("batch_size", 1), ("epochs", 1), ("runs_per_program", 1),
+                         ("steps_per_call", 1), ("eval_batch_size", 1),
+                         ("runtime.checkpoint_every_steps", 1), ("tokenizer.vocab_size", 100)):
+    value = config
+    for part in field.split("."):
+      value = value[part]
+    if value < minimum:
+      raise UserInputError(f"{field}={value} must be at least {minimum}.")
+  if not config.seeds:
+    raise UserInputError("seeds is empty; give at least one seed, for example seeds=(0,).")
+  if len(set(config.seeds)) != len(config.seeds):
+    raise UserInputError(f"seeds={tuple(config.seeds)} contains duplicates; list each seed once.")
+  if not 0 <= config.warmup_fraction < 1:
+    raise UserInputError(f"warmup_fraction={config.warmup_fraction} must be in [0, 1).")
+  for alpha in config.alphas:
+    if not 0.0 <= alpha < 1.0:
+      raise UserInputError(
+          f"alphas contains {alpha}, outside [0, 1); α is the fraction of the training set in "
+          f"the collective, so use values such as 0.001 or 0.01.")
+
+
+def load_corpus(config) -> data_lib.Corpus:
+  cfg = config.data
+  if cfg.format == "resume_corpus":
+    return data_lib.read_resume_corpus(cfg.path or None)
+  if not cfg.path:
+    raise UserInputError(f"data.path is empty; data.format={cfg.format!r} needs the file's path.")
+  return data_lib.read_text_file(
+      cfg.path, text_column=cfg.text_column, label_columns=tuple(cfg.label_columns),
+      file_format=cfg.format, label_format=cfg.label_format, label_separator=cfg.label_separator,
+      label_names=tuple(cfg.label_names) or None)
+
+
+def load_splits(config) -> tuple[data_lib.Corpus, data_lib.Corpus]:
+  """Read the corpus, optionally subsample it, and split it into train and test."""
+  corpus = load_corpus(config)
+  corpus.label_index(config.target)
+  if config.data.num_docs:
+    if config.data.num_docs > len(corpus):
+      raise UserInputError(
+          f"data.num_docs={config.data.num_docs} exceeds the {len(corpus)} documents of "
+          f"{corpus.source}; lower it, or set 0 to use them all.")
+    rng = np.random.Generator(np.random.PCG64(config.data.split_seed + 1))
+    corpus = corpus.subset(np.sort(rng.permutation(len(corpus))[:config.data.num_docs]))
+  train, test = data_lib.split_corpus(corpus, config.data.num_train, config.data.split_seed)
+  logging.info("Split %s into %d training and %d test documents.", corpus.source, len(train), len(test))
+  return train, test
+
+
+def sweep_alphas(config, num_train: int) -> list[float]:
+  """Return the sweep's α values, with α = 0 added when missing, checked against N."""
+  alphas = [float(a) for a in config.alphas]
+  membership_lib.check_alphas(alphas, num_train)
+  if 0.0 not in alphas:
+    logging.info("Added α = 0 to the sweep as the baseline without a collective.")
+    alphas = [0.0] + alphas
+  return sorted(alphas)
+
+
+def get_tokenizer(config, train, signal, workdir: pathlib.Path):
+  """Load config.tokenizer.path, else the run folder's tokenizer, else train and save one."""
+  if config.tokenizer.path:
+    return tokenization.load_tokenizer(config.tokenizer.path)
+  folder = workdir / "tokenizer"
+  if (folder / "tokenizer.json").is_file():
+    logging.info("Reusing the tokenizer in %s", folder)
+    return tokenization.load_tokenizer(folder)
+  extra = config.tokenizer.extra_characters
+  if config.tokenizer.add_signal_characters:
+    extra += signal.inserted_text
+  tokenizer = tokenization.train_tokenizer(train.texts, config.tokenizer.vocab_size, extra)
+  tokenizer.save_pretrained(str(folder))
+  logging.info("Trained a WordPiece tokenizer of %d tokens on %d documents; saved to %s",
+               len(tokenizer), len(train), folder)
+  return tokenizer
+
+
+def cache_dir(config) -> pathlib.Path | None:
+  if config.runtime.cache_dir == "none":
+    return None
+  if config.runtime.cache_dir:
+    return pathlib.Path(config.runtime.cache_dir).expanduser()
+  return pathlib.Path("~/.cache/collective_jax").expanduser()
+
+
+def encode_splits(config, tokenizer, signal, train, test) -> dict[str, np.ndarray]:
+  """Encode clean and signal-planted train and test documents to int32[n, seq_len]."""
+  directory = cache_dir(config)
+  arrays = {}
+  for name, split in (("train", train), ("test", test)):
+    key = tokenization.texts_hash(split.texts)
+    arrays[f"{name}_input_ids"] = tokenization.cached_encode(
+        directory, tokenizer, split.texts, config.seq_len, texts_key=key)
+    arrays[f"{name}_signal_input_ids"] = tokenization.cached_encode(
+        directory, tokenizer, split.texts, config.seq_len, transform=signal,
+        transform_key=repr(signal), texts_key=key)
+  return arrays
+
+
+def model_config(config, vocab_size: int, num_labels: int) -> models.EncoderConfig:
+  overrides = {name: config.model[name] for name in MODEL_OVERRIDES if config.model[name] is not None}
+  return models.encoder_config(config.model.preset, vocab_size, num_labels,
+                               dtype=DTYPES[config.model.dtype], **overrides)
