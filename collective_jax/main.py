@@ -4,6 +4,7 @@
     python -m collective_jax.main --config=configs/signal.py:smoke --config.epochs=2
 """
 
+import logging as python_logging
 import sys
 
 from absl import app
@@ -22,15 +23,22 @@ _WORKDIR = flags.DEFINE_string(
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+class _QuietLibraries(python_logging.Filter):
+  """Drop INFO lines of orbax, which logs every file of every checkpoint."""
+
+  def filter(self, record):
+    return record.levelno > python_logging.INFO or "/orbax/" not in record.pathname
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected positional arguments: {argv[1:]}")
+  logging.get_absl_handler().addFilter(_QuietLibraries())
   config = _CONFIG.value
   try:
     experiment = experiments.get(config.experiment)
     experiment.run(config, _WORKDIR.value)
   except experiments.UserInputError as error:
-    logging.error("%s", error)
     print(f"error: {error}", file=sys.stderr)
     sys.exit(2)
 

@@ -34,7 +34,9 @@ def wilson_interval(hits: int, n: int, confidence: float = 0.95) -> tuple[float,
   denominator = 1 + z * z / n
   centre = (p + z * z / (2 * n)) / denominator
   half_width = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-  return float(max(0.0, centre - half_width)), float(min(1.0, centre + half_width))
+  low = 0.0 if hits == 0 else max(0.0, centre - half_width)
+  high = 1.0 if hits == n else min(1.0, centre + half_width)
+  return float(low), float(high)
 
 
 def seed_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:

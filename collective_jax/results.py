@@ -29,6 +29,7 @@ def check_or_write_config(workdir: pathlib.Path, config_dict: dict, ignore: Iter
     UserInputError: `workdir` holds a run of a different config.
   """
   path = workdir / CONFIG_FILE
+  config_dict = json.loads(json.dumps(config_dict))  # Tuples become lists, as when read back.
   if path.is_file():
     previous = json.loads(path.read_text())
     differences = _differences(previous, config_dict, set(ignore))

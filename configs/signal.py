@@ -95,7 +95,8 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
   # Save the sweep state at least every this many steps.
   config.runtime.checkpoint_every_steps = 200
   config.runtime.log_every_seconds = 30.0
-  # Where tokenized arrays are cached; empty: ~/.cache/collective_jax; "none": no cache.
+  # Where tokenized arrays are cached; empty: $COLLECTIVE_JAX_CACHE_DIR, else
+  # ~/.cache/collective_jax; "none": no cache.
   config.runtime.cache_dir = ""
   # Testing aid: stop as if killed once this step is passed; 0 runs to the end.
   config.runtime.stop_after_steps = 0

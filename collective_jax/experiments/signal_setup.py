@@ -4,6 +4,7 @@ Everything here runs before any compilation, so an invalid config or data file f
 seconds with a message that names the field, the value and the fix.
 """
 
+import os
 import pathlib
 
 from absl import logging
@@ -18,6 +19,7 @@ from collective_jax import strategies as strategies_lib
 from collective_jax import tokenization
 from collective_jax.errors import UserInputError
 
+CACHE_DIR_ENV = "COLLECTIVE_JAX_CACHE_DIR"
 DATA_FORMATS = ("resume_corpus", "csv", "jsonl")
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 # Model fields that a config may set on top of its preset; None keeps the preset's value.
@@ -126,11 +128,11 @@ def get_tokenizer(config, train, signal, workdir: pathlib.Path):
 
 
 def cache_dir(config) -> pathlib.Path | None:
+  """Return runtime.cache_dir, else $COLLECTIVE_JAX_CACHE_DIR, else ~/.cache/collective_jax."""
   if config.runtime.cache_dir == "none":
     return None
-  if config.runtime.cache_dir:
-    return pathlib.Path(config.runtime.cache_dir).expanduser()
-  return pathlib.Path("~/.cache/collective_jax").expanduser()
+  folder = config.runtime.cache_dir or os.environ.get(CACHE_DIR_ENV) or "~/.cache/collective_jax"
+  return pathlib.Path(folder).expanduser()
 
 
 def encode_splits(config, tokenizer, signal, train, test) -> dict[str, np.ndarray]:

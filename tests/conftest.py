@@ -1,0 +1,42 @@
+"""Shared fixtures: small corpora written by the tests, and the real corpus when present."""
+
+import os
+import pathlib
+import zipfile
+
+import pytest
+
+from collective_jax.data import resumes
+
+
+def write_resume_zip(path: pathlib.Path, files: dict[str, bytes]) -> pathlib.Path:
+  """Write `files` ({stem.ext: bytes}) into `path` inside a resumes_corpus/ folder."""
+  with zipfile.ZipFile(path, "w") as archive:
+    archive.writestr("resumes_corpus/", b"")
+    for name, data in files.items():
+      archive.writestr(f"resumes_corpus/{name}", data)
+  return path
+
+
+@pytest.fixture
+def small_resume_files() -> dict[str, bytes]:
+  """Four resumes: cp1252 bytes, highlight tags, one empty .lab and one multi-label resume."""
+  return {
+      "00001.txt": b'Java Developer <span class="hl">Java</span> caf\xe9 \x93quoted\x94',
+      "00001.lab": b"Java_Developer\nSoftware_Developer\n",
+      "00002.txt": b"Network Administrator routers and switches",
+      "00002.lab": b"Network_Administrator",
+      "00003.txt": b"Resume with no label",
+      "00003.lab": b"",
+      "00004.txt": b"Project manager <span class=\"hl\">Project</span> plans",
+      "00004.lab": b"Project_manager\r\n",
+  }
+
+
+@pytest.fixture(scope="session")
+def real_corpus_path() -> pathlib.Path:
+  """The real resume corpus, from $COLLECTIVE_JAX_DATA_DIR or ./data; skips when absent."""
+  path = resumes.resolve_data_path(None)
+  if not ((path / resumes.ZIP_NAME).is_file() or (path / "resumes_corpus").is_dir()):
+    pytest.skip(f"resume corpus not found at {path}; set {resumes.DATA_DIR_ENV} to run this test")
+  return path
