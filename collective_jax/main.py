@@ -5,6 +5,7 @@
 """
 
 import logging as python_logging
+import re
 import sys
 
 from absl import app
@@ -12,7 +13,9 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from collective_jax import distributed
 from collective_jax import experiments
+from collective_jax import sweep
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Path to a config file, optionally with ':variant'.", lock_config=True
@@ -35,13 +38,36 @@ def main(argv):
     raise app.UsageError(f"Unexpected positional arguments: {argv[1:]}")
   logging.get_absl_handler().addFilter(_QuietLibraries())
   config = _CONFIG.value
+  distributed.maybe_initialize()
   try:
     experiment = experiments.get(config.experiment)
     experiment.run(config, _WORKDIR.value)
   except experiments.UserInputError as error:
     print(f"error: {error}", file=sys.stderr)
     sys.exit(2)
+  except sweep.NonFiniteLossError as error:
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(3)
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """Parse flags; report an invalid config file or override in one line instead of a traceback."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as error:
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    # ml_collections embeds the config file's traceback; its first and last lines say it all.
+    message = lines[0] if len(lines) < 2 else f"{lines[0]} {lines[-1]}"
+  except (AttributeError, KeyError, TypeError, ValueError) as error:
+    detail = str(error.args[0] if error.args else error)
+    field = re.search(r"\w+", detail)
+    suggestion = re.search(r"Did you mean\W+(\w+)", detail)
+    message = f"invalid --config override: {field.group(0) if field else detail!r} is not a field"
+    message += f"; did you mean {suggestion.group(1)!r}?" if suggestion else (
+        "; see the config file's comments for the valid fields.")
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(2)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
+from collective_jax import distributed
 from collective_jax import membership as membership_lib
 from collective_jax import results as results_lib
 from collective_jax import train as train_lib
@@ -79,6 +80,8 @@ class SweepProgram:
   multi_step: a `train.make_multi_step` of the vmapped step with `steps_per_call` steps.
   last_step: the same for the remainder when total_steps is not a multiple, else None.
   evaluate: (stacked params, group runs) -> one metrics dict per run.
+  mesh: the (runs, data) device mesh; the run axis of the state and run inputs is split
+    across its run axis.
   """
 
   init_state: Callable
@@ -88,6 +91,7 @@ class SweepProgram:
   steps_per_call: int
   total_steps: int
   examples_per_step: int
+  mesh: jax.sharding.Mesh
 
 
 def _stack(states):
@@ -99,7 +103,7 @@ def _group_state(program: SweepProgram, runs: Sequence[Run]) -> train_lib.RunSta
   for run in runs:
     keys = seed_keys(run.seed)
     states.append(program.init_state(keys["init"], jax.random.key_data(keys["dropout"])))
-  return _stack(states)
+  return distributed.place(_stack(states), distributed.run_sharding(program.mesh))
 
 
 def _checkpoint_manager(directory: pathlib.Path) -> ocp.CheckpointManager:
@@ -128,7 +132,8 @@ def run_sweep(
     group_inputs: builds the stacked RunInputs of a group of runs.
     data: the training split, shared by all runs.
     workdir: the run folder (results.jsonl and checkpoints/ live there).
-    runs_per_program: how many runs one compiled program trains at once.
+    runs_per_program: how many runs one compiled program trains at once; a multiple of the
+      mesh's run axis.
     checkpoint_every_steps: save the group's state after the first call that ends at or past
       each multiple of this many steps.
     log_every_seconds: interval of progress lines.
@@ -137,6 +142,10 @@ def run_sweep(
   Raises:
     NonFiniteLossError: a loss became NaN or infinite; the last checkpoint before it is kept.
   """
+  num_run_shards = program.mesh.shape[distributed.RUNS]
+  if runs_per_program % num_run_shards:
+    raise ValueError(f"runs_per_program={runs_per_program} is not a multiple of the mesh's "
+                     f"{num_run_shards} run shards.")
   done = {record["run_index"] for record in results_lib.read_results(workdir)}
   groups = [list(runs[i:i + runs_per_program]) for i in range(0, len(runs), runs_per_program)]
   pending = [g for g in groups if not all(run.index in done for run in g)]
@@ -149,7 +158,7 @@ def run_sweep(
   for group in pending:
     group_index = groups.index(group)
     padded = group + [group[-1]] * (runs_per_program - len(group))
-    inputs = group_inputs(padded)
+    inputs = distributed.place(group_inputs(padded), distributed.run_sharding(program.mesh))
     manager = _checkpoint_manager(workdir / "checkpoints" / f"group_{group_index:04d}")
     state, step = _restore_or_init(manager, program, padded)
     progress.skip(step)
@@ -160,9 +169,10 @@ def run_sweep(
       multi_step = program.multi_step if remaining >= program.steps_per_call else program.last_step
       num_steps = min(program.steps_per_call, remaining)
       state, losses = multi_step(state, inputs, data, jnp.int32(step))
-      _check_finite(np.asarray(losses), step, padded)
+      losses = distributed.to_host(losses)
+      _check_finite(losses, step, padded)
       step += num_steps
-      progress.advance(num_steps, float(np.asarray(losses)[-1].mean()))
+      progress.advance(num_steps, float(losses[-1].mean()))
       if step // checkpoint_every_steps > last_saved // checkpoint_every_steps or (
           step == program.total_steps):
         manager.save(step, args=ocp.args.StandardSave(state))

@@ -115,15 +115,27 @@ def gather_batch(data: TrainData, run: RunInputs, indices: jax.Array, pad_id: in
 
 
 def make_train_step(
-    model: nn.Module, tx: optax.GradientTransformation, strategy: Callable, config: StepConfig
+    model: nn.Module,
+    tx: optax.GradientTransformation,
+    strategy: Callable,
+    config: StepConfig,
+    batch_sharding: jax.sharding.Sharding | None = None,
 ) -> Callable[[RunState, RunInputs, TrainData, jax.Array], tuple[RunState, jax.Array]]:
-  """Return the step of one run: (state, run, data, step) -> (new state, loss)."""
+  """Return the step of one run: (state, run, data, step) -> (new state, loss).
+
+  `batch_sharding`, if given, constrains the gathered batch (leading axis B) to it, which
+  splits each run's batch across a mesh's data axis; under `make_sweep_step` with
+  `spmd_axis_name` the run axis is prepended to it.
+  """
 
   def train_step(state: RunState, run: RunInputs, data: TrainData, step: jax.Array):
     epoch = step // config.steps_per_epoch
     start = (step % config.steps_per_epoch) * config.batch_size
     indices = jax.lax.dynamic_slice(run.order[epoch], (start,), (config.batch_size,))
-    batch = strategy(gather_batch(data, run, indices, config.pad_id), target=config.target)
+    batch = gather_batch(data, run, indices, config.pad_id)
+    if batch_sharding is not None:
+      batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+    batch = strategy(batch, target=config.target)
     dropout_key = jax.random.fold_in(jax.random.wrap_key_data(state.dropout_key), step)
 
     def loss_fn(params):
@@ -139,9 +151,13 @@ def make_train_step(
   return train_step
 
 
-def make_sweep_step(train_step: Callable) -> Callable:
-  """vmap a single-run step over the leading run axis of the state and run inputs."""
-  return jax.vmap(train_step, in_axes=(0, 0, None, None))
+def make_sweep_step(train_step: Callable, spmd_axis_name: str | None = None) -> Callable:
+  """vmap a single-run step over the leading run axis of the state and run inputs.
+
+  With `spmd_axis_name` (a mesh axis), sharding constraints inside the step gain that axis
+  for the run dimension, so runs stay split across the mesh's run axis.
+  """
+  return jax.vmap(train_step, in_axes=(0, 0, None, None), spmd_axis_name=spmd_axis_name)
 
 
 def make_multi_step(step_fn: Callable, num_steps: int) -> Callable:

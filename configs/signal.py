@@ -91,6 +91,11 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
   config.steps_per_call = 20
   config.eval_batch_size = 256
 
+  config.mesh = ml_collections.ConfigDict()
+  # Devices on the mesh's data axis, which splits each run's batch; the other devices split
+  # the runs. Raise it for large models when the runs do not fill the devices.
+  config.mesh.data_shards = 1
+
   config.runtime = ml_collections.ConfigDict()
   # Save the sweep state at least every this many steps.
   config.runtime.checkpoint_every_steps = 200
@@ -123,11 +128,12 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
   elif variant == "smoke":
     config.data.num_docs = 400
     config.data.num_train = 300
-    config.alphas = (0.0, 0.02, 0.1)
+    config.alphas = (0.0, 0.01, 0.05)
     config.model.preset = "test"
     config.seq_len = 64
     config.batch_size = 16
-    config.epochs = 2
+    config.epochs = 5
+    config.learning_rate = 5e-3
     config.tokenizer.vocab_size = 1_000
     config.steps_per_call = 5
     config.runtime.checkpoint_every_steps = 10

@@ -1,21 +1,10 @@
 """Shared fixtures: small corpora written by the tests, and the real corpus when present."""
 
-import os
 import pathlib
-import zipfile
 
 import pytest
 
 from collective_jax.data import resumes
-
-
-def write_resume_zip(path: pathlib.Path, files: dict[str, bytes]) -> pathlib.Path:
-  """Write `files` ({stem.ext: bytes}) into `path` inside a resumes_corpus/ folder."""
-  with zipfile.ZipFile(path, "w") as archive:
-    archive.writestr("resumes_corpus/", b"")
-    for name, data in files.items():
-      archive.writestr(f"resumes_corpus/{name}", data)
-  return path
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from collective_jax import UserInputError
 from collective_jax.data import OCCUPATIONS, read_resume_corpus, split_corpus
 from collective_jax.data import download
-from tests.conftest import write_resume_zip
+from tests.helpers import write_resume_zip
 
 
 def test_zip_cleans_and_labels(tmp_path, small_resume_files):

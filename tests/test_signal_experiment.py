@@ -36,8 +36,8 @@ def test_smoke_results_lines(smoke_run):
   workdir, _ = smoke_run
   lines = (workdir / "results.jsonl").read_text().splitlines()
   records = [json.loads(line) for line in lines]
-  assert [r["alpha"] for r in records] == [0.0, 0.02, 0.1]
-  assert [r["n_members"] for r in records] == [0, 6, 30]
+  assert [r["alpha"] for r in records] == [0.0, 0.01, 0.05]
+  assert [r["n_members"] for r in records] == [0, 3, 15]
   for record in records:
     assert REQUIRED_KEYS <= set(record)
     for key in ("success", "success_non_target", "clean_accuracy"):
@@ -46,7 +46,7 @@ def test_smoke_results_lines(smoke_run):
     assert record["n_test"] == 100
   with (workdir / "results.csv").open() as file:
     rows = list(csv.DictReader(file))
-  assert [float(r["alpha"]) for r in rows] == [0.0, 0.02, 0.1]
+  assert [float(r["alpha"]) for r in rows] == [0.0, 0.01, 0.05]
 
 
 def test_smoke_logs_progress_and_phases(smoke_run):

@@ -145,6 +145,10 @@ def _build_corpus(files: dict[str, bytes], source: str) -> Corpus:
           f"{text_name} in {source!r} is not Windows-1252 text ({error}); the upstream corpus is "
           f"cp1252. Replace the file with the upstream copy."
       ) from error
+    if not text.strip():
+      raise UserInputError(
+          f"{text_name} in {source!r} is empty; every labelled resume needs text. Restore the "
+          f"file from the upstream archive or remove it together with its .lab file.")
     texts.append(text)
     label_rows.append(row)
     ids.append(stem)

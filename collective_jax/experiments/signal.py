@@ -12,10 +12,9 @@ import time
 
 from absl import logging
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from collective_jax import data as data_lib
+from collective_jax import distributed
 from collective_jax import metrics
 from collective_jax import models
 from collective_jax import plotting
@@ -32,7 +31,7 @@ RESULT_COLUMNS = [
     "alpha", "seed", "n_members", "success", "success_ci_low", "success_ci_high",
     "success_non_target", "success_non_target_ci_low", "success_non_target_ci_high",
     "clean_accuracy", "clean_accuracy_ci_low", "clean_accuracy_ci_high", "n_test",
-    "n_test_non_target", "final_loss", "run_index",
+    "n_test_non_target", "run_index",
 ]
 # Settings that do not change any result, so a resumed run may change them.
 RUNTIME_FIELDS = ("runtime.checkpoint_every_steps", "runtime.log_every_seconds",
@@ -66,20 +65,22 @@ def run(config, workdir: str) -> list[dict]:
 
   model = models.EncoderClassifier(signal_setup.model_config(config, len(tokenizer),
                                                              len(train_split.label_names)))
-  data = train_lib.TrainData(
-      input_ids=jnp.asarray(arrays["train_input_ids"]),
-      signal_input_ids=jnp.asarray(arrays["train_signal_input_ids"]),
-      labels=jnp.asarray(train_split.labels, dtype=jnp.float32),
-  )
+  mesh = distributed.make_mesh(config.mesh.data_shards)
+  runs_per_program = signal_setup.runs_per_program(config, mesh)
+  data = distributed.place(train_lib.TrainData(
+      input_ids=arrays["train_input_ids"],
+      signal_input_ids=arrays["train_signal_input_ids"],
+      labels=train_split.labels.astype(np.float32),
+  ), distributed.replicated(mesh))
   runs = sweep_lib.plan_runs(alphas, config.seeds)
   program = build_program(config, model, target, len(train_split), tokenizer.pad_token_id, arrays,
-                          test_split.labels, alphas)
+                          test_split.labels, alphas, mesh)
 
   clock = time.perf_counter()
   records = sweep_lib.run_sweep(
       runs, program,
       group_inputs=lambda group: sweep_lib.run_inputs(group, alphas, len(train_split), config.epochs),
-      data=data, workdir=workdir, runs_per_program=config.runs_per_program,
+      data=data, workdir=workdir, runs_per_program=runs_per_program,
       checkpoint_every_steps=config.runtime.checkpoint_every_steps,
       log_every_seconds=config.runtime.log_every_seconds,
       stop_after_steps=config.runtime.stop_after_steps or None,
@@ -93,7 +94,7 @@ def run(config, workdir: str) -> list[dict]:
   return records
 
 
-def build_program(config, model, target, num_train, pad_id, arrays, test_labels, alphas):
+def build_program(config, model, target, num_train, pad_id, arrays, test_labels, alphas, mesh):
   """Compile-ready functions shared by every group of runs."""
   steps_per_epoch = num_train // config.batch_size
   total_steps = steps_per_epoch * config.epochs
@@ -102,13 +103,15 @@ def build_program(config, model, target, num_train, pad_id, arrays, test_labels,
   strategy = strategies_lib.get_strategy(config.strategy)
   step_config = train_lib.StepConfig(batch_size=config.batch_size, steps_per_epoch=steps_per_epoch,
                                      target=target, multi_label=config.multi_label, pad_id=pad_id)
-  sweep_step = train_lib.make_sweep_step(train_lib.make_train_step(model, tx, strategy, step_config))
+  train_step = train_lib.make_train_step(model, tx, strategy, step_config,
+                                         batch_sharding=distributed.batch_sharding(mesh))
+  sweep_step = train_lib.make_sweep_step(train_step, spmd_axis_name=distributed.RUNS)
   steps_per_call = min(config.steps_per_call, total_steps)
   remainder = total_steps % steps_per_call
 
   init = jax.jit(lambda init_key, dropout_key: train_lib.init_run_state(
       model, tx, init_key, dropout_key, config.seq_len))
-  evaluate = make_evaluate(model, config, arrays, test_labels, target, pad_id, num_train, alphas)
+  evaluate = make_evaluate(model, config, arrays, test_labels, target, pad_id, num_train, mesh)
   return sweep_lib.SweepProgram(
       init_state=init,
       multi_step=train_lib.make_multi_step(sweep_step, steps_per_call),
@@ -117,16 +120,17 @@ def build_program(config, model, target, num_train, pad_id, arrays, test_labels,
       steps_per_call=steps_per_call,
       total_steps=total_steps,
       examples_per_step=config.batch_size,
+      mesh=mesh,
   )
 
 
-def make_evaluate(model, config, arrays, test_labels, target, pad_id, num_train, alphas):
+def make_evaluate(model, config, arrays, test_labels, target, pad_id, num_train, mesh):
   """Return evaluate(stacked params, runs) -> one metrics dict per run."""
   predict = train_lib.make_predict(model)
   non_target = ~test_labels[:, target].astype(bool)
 
   def logits_of(params, input_ids):
-    return predict_in_batches(predict, params, input_ids, pad_id, config.eval_batch_size)
+    return predict_in_batches(predict, params, input_ids, pad_id, config.eval_batch_size, mesh)
 
   def evaluate(params, runs):
     clean_logits = logits_of(params, arrays["test_input_ids"])
@@ -149,8 +153,8 @@ def make_evaluate(model, config, arrays, test_labels, target, pad_id, num_train,
   return evaluate
 
 
-def predict_in_batches(predict, params, input_ids: np.ndarray, pad_id: int,
-                       batch_size: int) -> np.ndarray:
+def predict_in_batches(predict, params, input_ids: np.ndarray, pad_id: int, batch_size: int,
+                       mesh) -> np.ndarray:
   """Return float32[R, n, C] logits; the last batch is padded to keep one compiled shape."""
   num = input_ids.shape[0]
   outputs = []
@@ -160,8 +164,8 @@ def predict_in_batches(predict, params, input_ids: np.ndarray, pad_id: int,
     if valid < batch_size:
       chunk = np.concatenate([chunk, np.full((batch_size - valid, chunk.shape[1]), pad_id,
                                              dtype=chunk.dtype)])
-    logits = predict(params, jnp.asarray(chunk), jnp.asarray(chunk != pad_id))
-    outputs.append(np.asarray(logits)[:, :valid])
+    chunk, mask = distributed.place((chunk, chunk != pad_id), distributed.replicated(mesh))
+    outputs.append(distributed.to_host(predict(params, chunk, mask))[:, :valid])
   return np.concatenate(outputs, axis=1)
 
 

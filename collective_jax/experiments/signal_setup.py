@@ -4,16 +4,21 @@ Everything here runs before any compilation, so an invalid config or data file f
 seconds with a message that names the field, the value and the fix.
 """
 
+import hashlib
+import json
 import os
 import pathlib
+import shutil
 
 from absl import logging
 import jax.numpy as jnp
 import numpy as np
 
 from collective_jax import data as data_lib
+from collective_jax import distributed
 from collective_jax import membership as membership_lib
 from collective_jax import models
+from collective_jax import results as results_lib
 from collective_jax import signals as signals_lib
 from collective_jax import strategies as strategies_lib
 from collective_jax import tokenization
@@ -64,6 +69,11 @@ def validate_config(config) -> None:
     raise UserInputError(f"seeds={tuple(config.seeds)} contains duplicates; list each seed once.")
   if not 0 <= config.warmup_fraction < 1:
     raise UserInputError(f"warmup_fraction={config.warmup_fraction} must be in [0, 1).")
+  if isinstance(config.alphas, str) or not all(
+      isinstance(a, (int, float)) and not isinstance(a, bool) for a in config.alphas):
+    raise UserInputError(
+        f"alphas={config.alphas!r} must be a tuple of numbers, for example "
+        f"--config.alphas='(0.0,0.001,0.01)'.")
   for alpha in config.alphas:
     if not 0.0 <= alpha < 1.0:
       raise UserInputError(
@@ -110,21 +120,51 @@ def sweep_alphas(config, num_train: int) -> list[float]:
 
 
 def get_tokenizer(config, train, signal, workdir: pathlib.Path):
-  """Load config.tokenizer.path, else the run folder's tokenizer, else train and save one."""
+  """Load config.tokenizer.path, else the run folder's tokenizer, else a cached or new one.
+
+  `tokenizers`' WordPiece trainer breaks ties between equally frequent merges in hash-map
+  order, which changes from process to process, so two trainings on the same texts can give
+  different vocabularies. A trained tokenizer is therefore stored in the cache, keyed by the
+  training texts, vocabulary size and alphabet, and every later run on the same machine reuses it.
+  """
   if config.tokenizer.path:
     return tokenization.load_tokenizer(config.tokenizer.path)
   folder = workdir / "tokenizer"
   if (folder / "tokenizer.json").is_file():
     logging.info("Reusing the tokenizer in %s", folder)
     return tokenization.load_tokenizer(folder)
+
   extra = config.tokenizer.extra_characters
   if config.tokenizer.add_signal_characters:
     extra += signal.inserted_text
-  tokenizer = tokenization.train_tokenizer(train.texts, config.tokenizer.vocab_size, extra)
-  tokenizer.save_pretrained(str(folder))
-  logging.info("Trained a WordPiece tokenizer of %d tokens on %d documents; saved to %s",
-               len(tokenizer), len(train), folder)
+  key = hashlib.sha256(json.dumps([tokenization.texts_hash(train.texts), config.tokenizer.vocab_size,
+                                   sorted(set(extra))]).encode()).hexdigest()[:24]
+  directory = cache_dir(config)
+  cached = directory / f"tokenizer-{key}" if directory else None
+  if cached is not None and (cached / "tokenizer.json").is_file():
+    tokenizer = tokenization.load_tokenizer(cached)
+    logging.info("Loaded the cached tokenizer %s", cached)
+  else:
+    tokenizer = tokenization.train_tokenizer(train.texts, config.tokenizer.vocab_size, extra)
+    logging.info("Trained a WordPiece tokenizer of %d tokens on %d documents.", len(tokenizer),
+                 len(train))
+    if cached is not None:
+      _save_atomically(tokenizer, cached)
+  if results_lib.is_writer():
+    _save_atomically(tokenizer, folder)
+    logging.info("Saved the tokenizer to %s", folder)
   return tokenizer
+
+
+def _save_atomically(tokenizer, folder: pathlib.Path) -> None:
+  """Save beside `folder` and rename, so a killed run never leaves half a tokenizer."""
+  partial = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+  shutil.rmtree(partial, ignore_errors=True)
+  tokenizer.save_pretrained(str(partial))
+  try:
+    os.replace(partial, folder)
+  except OSError:  # Another process saved the same tokenizer first.
+    shutil.rmtree(partial, ignore_errors=True)
 
 
 def cache_dir(config) -> pathlib.Path | None:
@@ -147,6 +187,16 @@ def encode_splits(config, tokenizer, signal, train, test) -> dict[str, np.ndarra
         directory, tokenizer, split.texts, config.seq_len, transform=signal,
         transform_key=repr(signal), texts_key=key)
   return arrays
+
+
+def runs_per_program(config, mesh) -> int:
+  """config.runs_per_program rounded up to a multiple of the mesh's run shards."""
+  shards = mesh.shape[distributed.RUNS]
+  rounded = -(-config.runs_per_program // shards) * shards
+  if rounded != config.runs_per_program:
+    logging.info("Raised runs_per_program from %d to %d, a multiple of the %d run shards of the "
+                 "device mesh.", config.runs_per_program, rounded, shards)
+  return rounded
 
 
 def model_config(config, vocab_size: int, num_labels: int) -> models.EncoderConfig:

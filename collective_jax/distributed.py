@@ -1,0 +1,81 @@
+"""Devices and hosts: the mesh that shards the run axis, and multi-host start-up."""
+
+import os
+
+from absl import logging
+import jax
+from jax.experimental import multihost_utils
+from jax.sharding import Mesh
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec
+import numpy as np
+
+from collective_jax.errors import UserInputError
+
+RUNS, DATA = "runs", "data"
+# Variables that mark a launch of several processes, where jax.distributed can find its peers.
+_CLUSTER_VARIABLES = ("JAX_COORDINATOR_ADDRESS", "COORDINATOR_ADDRESS")
+
+
+def maybe_initialize() -> bool:
+  """Call `jax.distributed.initialize()` when the environment describes several processes.
+
+  That is a coordinator address, a SLURM job with more than one task, or a TPU slice with
+  several workers. Returns whether it was called.
+  """
+  slurm_tasks = int(os.environ.get("SLURM_NTASKS", "1") or 1)
+  tpu_workers = os.environ.get("TPU_WORKER_HOSTNAMES", "")
+  if not (any(v in os.environ for v in _CLUSTER_VARIABLES) or slurm_tasks > 1
+          or "," in tpu_workers):
+    return False
+  jax.distributed.initialize()
+  logging.info("jax.distributed: process %d of %d, %d local and %d global devices.",
+               jax.process_index(), jax.process_count(), jax.local_device_count(),
+               jax.device_count())
+  return True
+
+
+def make_mesh(data_shards: int = 1, devices=None) -> Mesh:
+  """Return a (runs, data) mesh over all devices with `data_shards` devices on the data axis."""
+  devices = list(jax.devices() if devices is None else devices)
+  if data_shards < 1 or len(devices) % data_shards:
+    raise UserInputError(
+        f"mesh.data_shards={data_shards} must be a positive divisor of the {len(devices)} devices.")
+  grid = np.asarray(devices).reshape(len(devices) // data_shards, data_shards)
+  return Mesh(grid, (RUNS, DATA))
+
+
+def run_sharding(mesh: Mesh) -> NamedSharding:
+  """Sharding of arrays with a leading run axis: split across the mesh's run axis."""
+  return NamedSharding(mesh, PartitionSpec(RUNS))
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+  return NamedSharding(mesh, PartitionSpec())
+
+
+def batch_sharding(mesh: Mesh) -> NamedSharding | None:
+  """Sharding of one run's batch (leading axis B) over the data axis, or None without one."""
+  if mesh.shape[DATA] == 1:
+    return None
+  return NamedSharding(mesh, PartitionSpec(DATA))
+
+
+def place(tree, sharding: NamedSharding):
+  """Put host arrays (identical on every process) on the mesh with `sharding`.
+
+  Built from a callback, so it works for one process and for several.
+  """
+
+  def put(x):
+    x = np.asarray(x)
+    return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+
+  return jax.tree.map(put, tree)
+
+
+def to_host(x) -> np.ndarray:
+  """Return a global array as one NumPy array on every process."""
+  if jax.process_count() > 1:
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+  return np.asarray(x)
