@@ -5,6 +5,7 @@ import pathlib
 import pytest
 
 from collective_jax.data import resumes
+from tests import helpers
 
 
 @pytest.fixture
@@ -29,3 +30,16 @@ def real_corpus_path() -> pathlib.Path:
   if not ((path / resumes.ZIP_NAME).is_file() or (path / "resumes_corpus").is_dir()):
     pytest.skip(f"resume corpus not found at {path}; set {resumes.DATA_DIR_ENV} to run this test")
   return path
+
+
+@pytest.fixture(scope="session")
+def smoke_cache_dir(tmp_path_factory) -> pathlib.Path:
+  """A token and tokenizer cache shared by the smoke runs of one test session."""
+  return tmp_path_factory.mktemp("smoke_cache")
+
+
+@pytest.fixture(scope="session")
+def smoke_reference(real_corpus_path, tmp_path_factory, smoke_cache_dir) -> str:
+  """results.jsonl of an uninterrupted one-device smoke run."""
+  return helpers.smoke_run_to_end(real_corpus_path, tmp_path_factory.mktemp("reference"),
+                                  smoke_cache_dir)

@@ -1,10 +1,33 @@
 """Helpers shared by tests: loading config files and writing small corpora."""
 
 import importlib.util
+import os
 import pathlib
+import subprocess
+import sys
 import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+METRICS = ("success", "success_non_target", "clean_accuracy")
+# Vmapping several runs into one program, or splitting it over devices, changes the order of
+# floating-point reductions, so parameters drift by rounding error. Over a training run this
+# can flip the top-1 prediction of a test document whose two largest logits are nearly tied;
+# on the smoke config (100 test documents) each flip moves a metric by 0.01.
+RUNS_PER_PROGRAM_TOLERANCE = 0.03
+
+
+def smoke_command(workdir, cache_dir, *overrides) -> list[str]:
+  return [sys.executable, "-m", "collective_jax.main", "--config=configs/signal.py:smoke",
+          f"--workdir={workdir}", f"--config.runtime.cache_dir={cache_dir}", *overrides]
+
+
+def smoke_run_to_end(real_corpus_path, workdir, cache_dir, *overrides, env=None) -> str:
+  """Run the smoke config to the end in a subprocess; return its results.jsonl text."""
+  env = {**os.environ, "COLLECTIVE_JAX_DATA_DIR": str(real_corpus_path), **(env or {})}
+  completed = subprocess.run(smoke_command(workdir, cache_dir, *overrides), cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=900)
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  return (workdir / "results.jsonl").read_text()
 
 
 def load_config(name: str, variant: str | None = None):

@@ -6,48 +6,19 @@ import random
 import re
 import signal
 import subprocess
-import sys
 
-import pytest
-
+from tests.helpers import METRICS
 from tests.helpers import ROOT
-
-# Vmapping several runs into one program changes the order of floating-point reductions, so
-# parameters drift by rounding error; over a training run this can flip the top-1 prediction
-# of a test document whose two largest logits are nearly tied. On the smoke config (100 test
-# documents) a flip moves a metric by 0.01.
-RUNS_PER_PROGRAM_TOLERANCE = 0.03
-METRICS = ("success", "success_non_target", "clean_accuracy")
+from tests.helpers import RUNS_PER_PROGRAM_TOLERANCE
+from tests.helpers import smoke_command as command
+from tests.helpers import smoke_run_to_end as run_to_end
 
 
-def command(workdir, cache_dir, *overrides):
-  return [sys.executable, "-m", "collective_jax.main", "--config=configs/signal.py:smoke",
-          f"--workdir={workdir}", f"--config.runtime.cache_dir={cache_dir}", *overrides]
+def test_rerun_is_bit_identical(real_corpus_path, tmp_path, smoke_cache_dir, smoke_reference):
+  assert run_to_end(real_corpus_path, tmp_path / "again", smoke_cache_dir) == smoke_reference
 
 
-def run_to_end(real_corpus_path, workdir, cache_dir, *overrides):
-  env = {**os.environ, "COLLECTIVE_JAX_DATA_DIR": str(real_corpus_path)}
-  completed = subprocess.run(command(workdir, cache_dir, *overrides), cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=900)
-  assert completed.returncode == 0, completed.stderr[-3000:]
-  return (workdir / "results.jsonl").read_text()
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-  return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(scope="module")
-def reference(real_corpus_path, tmp_path_factory, cache_dir):
-  return run_to_end(real_corpus_path, tmp_path_factory.mktemp("reference"), cache_dir)
-
-
-def test_rerun_is_bit_identical(real_corpus_path, tmp_path, cache_dir, reference):
-  assert run_to_end(real_corpus_path, tmp_path / "again", cache_dir) == reference
-
-
-def test_kill_and_resume_matches(real_corpus_path, tmp_path, cache_dir, reference):
+def test_kill_and_resume_matches(real_corpus_path, tmp_path, smoke_cache_dir, smoke_reference):
   seed = random.randrange(1 << 30)
   rng = random.Random(seed)
   total_steps = 3 * (300 // 16) * 5
@@ -55,7 +26,7 @@ def test_kill_and_resume_matches(real_corpus_path, tmp_path, cache_dir, referenc
   workdir = tmp_path / "killed"
   overrides = ("--config.runtime.log_every_seconds=0", "--config.runtime.checkpoint_every_steps=7")
   env = {**os.environ, "COLLECTIVE_JAX_DATA_DIR": str(real_corpus_path)}
-  process = subprocess.Popen(command(workdir, cache_dir, *overrides), cwd=ROOT, env=env,
+  process = subprocess.Popen(command(workdir, smoke_cache_dir, *overrides), cwd=ROOT, env=env,
                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
   killed_at = None
   for line in process.stderr:
@@ -71,33 +42,35 @@ def test_kill_and_resume_matches(real_corpus_path, tmp_path, cache_dir, referenc
   finished_before = (workdir / "results.jsonl").read_text() if (
       workdir / "results.jsonl").exists() else ""
   assert all(line.endswith("}") for line in finished_before.splitlines())
-  assert run_to_end(real_corpus_path, workdir, cache_dir, *overrides) == reference, (
+  assert run_to_end(real_corpus_path, workdir, smoke_cache_dir, *overrides) == smoke_reference, (
       f"killed at step {killed_at} (random seed {seed})")
 
 
-def test_cut_off_results_line_is_dropped(real_corpus_path, tmp_path, cache_dir, reference):
+def test_cut_off_results_line_is_dropped(real_corpus_path, tmp_path, smoke_cache_dir,
+                                        smoke_reference):
   workdir = tmp_path / "partial"
-  run_to_end(real_corpus_path, workdir, cache_dir)
+  run_to_end(real_corpus_path, workdir, smoke_cache_dir)
   lines = (workdir / "results.jsonl").read_text().splitlines(keepends=True)
   # As if killed while appending the last run's line: half a line and no newline.
   (workdir / "results.jsonl").write_text("".join(lines[:2]) + lines[2][:20])
-  assert run_to_end(real_corpus_path, workdir, cache_dir) == reference
+  assert run_to_end(real_corpus_path, workdir, smoke_cache_dir) == smoke_reference
 
 
-def test_runs_per_program_within_tolerance(real_corpus_path, tmp_path, cache_dir, reference):
-  together = run_to_end(real_corpus_path, tmp_path / "together", cache_dir,
+def test_runs_per_program_within_tolerance(real_corpus_path, tmp_path, smoke_cache_dir,
+                                          smoke_reference):
+  together = run_to_end(real_corpus_path, tmp_path / "together", smoke_cache_dir,
                         "--config.runs_per_program=3")
-  for alone, joint in zip(map(json.loads, reference.splitlines()),
+  for alone, joint in zip(map(json.loads, smoke_reference.splitlines()),
                           map(json.loads, together.splitlines())):
     assert alone["alpha"] == joint["alpha"] and alone["n_members"] == joint["n_members"]
     for key in METRICS:
       assert abs(alone[key] - joint[key]) <= RUNS_PER_PROGRAM_TOLERANCE, (key, alone, joint)
 
 
-def test_non_finite_loss_stops_with_run_and_step(real_corpus_path, tmp_path, cache_dir):
+def test_non_finite_loss_stops_with_run_and_step(real_corpus_path, tmp_path, smoke_cache_dir):
   env = {**os.environ, "COLLECTIVE_JAX_DATA_DIR": str(real_corpus_path)}
   completed = subprocess.run(
-      command(tmp_path / "nan", cache_dir, "--config.learning_rate=1e30",
+      command(tmp_path / "nan", smoke_cache_dir, "--config.learning_rate=1e30",
               "--config.runtime.checkpoint_every_steps=5"),
       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
   assert completed.returncode == 3, completed.stderr[-2000:]

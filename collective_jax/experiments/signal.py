@@ -66,6 +66,8 @@ def run(config, workdir: str) -> list[dict]:
   model = models.EncoderClassifier(signal_setup.model_config(config, len(tokenizer),
                                                              len(train_split.label_names)))
   mesh = distributed.make_mesh(config.mesh.data_shards)
+  logging.info("Device mesh %s over %d %s devices in %d processes.", dict(mesh.shape),
+               mesh.size, jax.default_backend(), jax.process_count())
   runs_per_program = signal_setup.runs_per_program(config, mesh)
   data = distributed.place(train_lib.TrainData(
       input_ids=arrays["train_input_ids"],
