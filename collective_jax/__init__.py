@@ -22,6 +22,7 @@ from collective_jax.signals import WordAtRandomPositions
 from collective_jax.signals import build_signal
 from collective_jax.signals import signal_token_report
 from collective_jax.strategies import STRATEGIES
+from collective_jax.strategies import erase_signal
 from collective_jax.strategies import feature_label
 from collective_jax.strategies import feature_only
 from collective_jax.strategies import get_strategy
@@ -43,7 +44,7 @@ __all__ = [
     "PRESETS", "SIGNALS", "STRATEGIES", "CharacterEveryKWords", "EncoderClassifier",
     "EncoderConfig", "RunInputs", "RunState", "StepConfig", "TrainData", "UserInputError",
     "WordAtRandomPositions", "build_signal", "check_alphas", "classification_loss",
-    "collective_size", "encoder_config", "feature_label", "feature_only", "get_strategy",
+    "collective_size", "encoder_config", "erase_signal", "feature_label", "feature_only", "get_strategy",
     "init_run_state", "make_multi_step", "make_optimizer", "make_predict", "make_sweep_step",
     "make_train_step", "sample_membership", "seed_interval", "signal_token_report",
     "success_rate", "top1_accuracy", "wilson_interval",

@@ -15,6 +15,7 @@ A strategy returns the batch that the firm observes: the same keys, with `input_
 
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 
 from collective_jax.errors import UserInputError
@@ -45,6 +46,21 @@ def feature_only(batch: Batch, target: int) -> Batch:
   return _plant(batch, plants)
 
 
+def erase_signal(batch: Batch, target: int | None = None) -> Batch:
+  """h(x, y) = (x, argmax_y' P0(y' | g(x))): members keep x and take the label preferred at g(x).
+
+  The batch must also hold `reference_logits: float32[B, C]`, the logits of a classifier of
+  the clean data evaluated at g(x), which stand in for P0(· | g(x)). Members' label sets become
+  the one-hot argmax of those logits; features and non-members are unchanged.
+  """
+  del target
+  preferred = jax.nn.one_hot(jnp.argmax(batch["reference_logits"], axis=-1),
+                             batch["labels"].shape[-1], dtype=batch["labels"].dtype)
+  out = dict(batch)
+  out["labels"] = jnp.where(batch["member"][:, None], preferred, batch["labels"])
+  return out
+
+
 def no_action(batch: Batch, target: int) -> Batch:
   """h(x, y) = (x, y): the baseline where members change nothing."""
   del target
@@ -54,6 +70,7 @@ def no_action(batch: Batch, target: int) -> Batch:
 STRATEGIES: dict[str, Strategy] = {
     "feature_label": feature_label,
     "feature_only": feature_only,
+    "erase_signal": erase_signal,
     "none": no_action,
 }
 

@@ -93,6 +93,12 @@ def texts_hash(texts: Sequence[str]) -> str:
   return digest.hexdigest()[:16]
 
 
+def truncate_words(text: str, seq_len: int) -> str:
+  """Cut `text` to the words that can reach the first `seq_len` tokens."""
+  max_words = WORDS_PER_TOKEN * seq_len
+  return " ".join(text.split(maxsplit=max_words)[:max_words])
+
+
 def encode(
     tokenizer: transformers.PreTrainedTokenizerFast,
     texts: Sequence[str],
@@ -107,13 +113,11 @@ def encode(
   backend = tokenizers.Tokenizer.from_str(backend.to_str())
   backend.enable_truncation(max_length=seq_len)
   backend.enable_padding(length=seq_len, pad_id=tokenizer.pad_token_id, pad_token=tokenizer.pad_token)
-  max_words = WORDS_PER_TOKEN * seq_len
   prepared = []
   for index, text in enumerate(texts):
     if transform is not None:
       text = transform(text, index)
-    words = text.split(maxsplit=max_words)
-    prepared.append(" ".join(words[:max_words]))
+    prepared.append(truncate_words(text, seq_len))
   encodings = backend.encode_batch(prepared)
   return np.asarray([e.ids for e in encodings], dtype=np.int32)
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from collective_jax import UserInputError, feature_label, feature_only, get_strategy
+from collective_jax import UserInputError, erase_signal, feature_label, feature_only, get_strategy
 
 TARGET = 2
 
@@ -40,6 +40,15 @@ def test_feature_only_plants_target_members_only():
   np.testing.assert_array_equal(out["attention_mask"][1], batch["signal_attention_mask"][1])
   np.testing.assert_array_equal(out["input_ids"][2], batch["input_ids"][2])
   np.testing.assert_array_equal(out["labels"], batch["labels"])
+
+
+def test_erase_signal_relabels_members_to_reference_argmax():
+  batch = hand_made_batch()
+  batch["reference_logits"] = jnp.array([[0.1, 0.7, 0.2], [3.0, 1.0, 2.0], [0.0, 0.0, 5.0]])
+  out = jax.jit(erase_signal)(batch)
+  np.testing.assert_array_equal(out["labels"], [[0, 1, 0], [1, 0, 0], [0, 1, 0]])
+  np.testing.assert_array_equal(out["input_ids"], batch["input_ids"])
+  np.testing.assert_array_equal(out["attention_mask"], batch["attention_mask"])
 
 
 def test_strategies_do_not_mutate_input():

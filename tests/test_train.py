@@ -111,3 +111,22 @@ def test_loss_decreases_when_training():
       stacked, inputs, data, jnp.int32(0))
   losses = np.asarray(losses)[:, 0]
   assert losses[-4:].mean() < losses[:4].mean()
+
+
+def test_bfloat16_computation_keeps_float32_parameters():
+  data = make_data()
+  model = cj.EncoderClassifier(cj.encoder_config("test", VOCAB, NUM_LABELS, max_length=SEQ_LEN,
+                                                 dtype=jnp.bfloat16))
+  tx = cj.make_optimizer(1e-2, 16, warmup_steps=2)
+  step_config = cj.StepConfig(batch_size=8, steps_per_epoch=8, target=1)
+  train_step = cj.make_train_step(model, tx, cj.feature_label, step_config)
+  runs = sweep_lib.plan_runs([0.0, 0.25], seeds=[0])
+  states, inputs = init_runs(model, tx, runs, [0.0, 0.25])
+  stacked = jax.tree.map(lambda *x: jnp.stack(x), *states)
+  stacked, losses = cj.make_multi_step(cj.make_sweep_step(train_step), 16)(
+      stacked, inputs, data, jnp.int32(0))
+  assert all(leaf.dtype == jnp.float32 for leaf in jax.tree.leaves(stacked.params))
+  assert np.isfinite(np.asarray(losses)).all()
+  logits = model.apply({"params": jax.tree.map(lambda x: x[0], stacked.params)},
+                       data.input_ids[:4], data.input_ids[:4] > 0)
+  assert logits.dtype == jnp.float32
