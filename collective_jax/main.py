@@ -56,7 +56,8 @@ def parse_flags(argv: list[str]) -> list[str]:
     return flags.FLAGS(argv)
   except flags.Error as error:
     lines = [line for line in str(error).splitlines() if line.strip()]
-    # ml_collections embeds the config file's traceback; its first and last lines say it all.
+    # ml_collections embeds the config file's traceback. Its first and last lines name the
+    # file and the exception, which is all a user needs.
     message = lines[0] if len(lines) < 2 else f"{lines[0]} {lines[-1]}"
   except (AttributeError, KeyError, TypeError, ValueError) as error:
     detail = str(error.args[0] if error.args else error)

@@ -1,7 +1,7 @@
 """WordPiece tokenizers trained with `tokenizers`, used through `transformers`, and cached encodings.
 
 The tokenizer is trained on the clean training split, saved in the run's folder as a
-`transformers` fast tokenizer, and reused from there; a local tokenizer folder (for example of
+`transformers` fast tokenizer, and reused from there. A local tokenizer folder (for example of
 a pretrained checkpoint) can be given instead. Encoded arrays are cached as `.npz` files whose
 name is a hash of everything they depend on: the texts, the tokenizer's vocabulary, the
 sequence length and the signal.
@@ -29,7 +29,7 @@ from collective_jax.errors import UserInputError
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 # Every whitespace-separated word becomes at least one token, so this many words per token of
-# the sequence length always fill it; cutting texts there first makes encoding several times
+# the sequence length always fill it. Cutting texts there first makes encoding several times
 # faster on long resumes.
 WORDS_PER_TOKEN = 2
 

@@ -11,8 +11,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 METRICS = ("success", "success_non_target", "clean_accuracy")
 # Vmapping several runs into one program, or splitting it over devices, changes the order of
 # floating-point reductions, so parameters drift by rounding error. Over a training run this
-# can flip the top-1 prediction of a test document whose two largest logits are nearly tied;
-# on the smoke config (100 test documents) each flip moves a metric by 0.01.
+# can flip the top-1 prediction of a test document whose two largest logits are nearly tied.
+# On the smoke config (100 test documents) each flip moves a metric by 0.01.
 RUNS_PER_PROGRAM_TOLERANCE = 0.03
 
 

@@ -120,7 +120,8 @@ def test_cli_reports_one_message_and_exit_status(tmp_path):
                        "--config.alphas=(0.0,1.5)")
   assert completed.returncode == 2
   errors = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
-  assert len(errors) == 1 and "alphas contains 1.5" in errors[0]
+  assert len(errors) == 1
+  assert "alphas contains 1.5" in errors[0]
   assert "Traceback" not in completed.stderr
 
 

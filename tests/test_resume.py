@@ -62,7 +62,8 @@ def test_runs_per_program_within_tolerance(real_corpus_path, tmp_path, smoke_cac
                         "--config.runs_per_program=3")
   for alone, joint in zip(map(json.loads, smoke_reference.splitlines()),
                           map(json.loads, together.splitlines())):
-    assert alone["alpha"] == joint["alpha"] and alone["n_members"] == joint["n_members"]
+    assert alone["alpha"] == joint["alpha"]
+    assert alone["n_members"] == joint["n_members"]
     for key in METRICS:
       assert abs(alone[key] - joint[key]) <= RUNS_PER_PROGRAM_TOLERANCE, (key, alone, joint)
 

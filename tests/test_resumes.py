@@ -17,10 +17,12 @@ def test_zip_cleans_and_labels(tmp_path, small_resume_files):
   corpus = read_resume_corpus(path)
   assert corpus.ids == ["00001", "00002", "00004"]
   assert corpus.texts[0] == "Java Developer Java caf\u00e9 \u201cquoted\u201d"
-  assert "<span" not in corpus.texts[2] and "</span>" not in corpus.texts[2]
+  assert "<span" not in corpus.texts[2]
+  assert "</span>" not in corpus.texts[2]
   java, software = OCCUPATIONS.index("Java_Developer"), OCCUPATIONS.index("Software_Developer")
   assert corpus.labels[0].sum() == 2
-  assert corpus.labels[0, java] and corpus.labels[0, software]
+  assert corpus.labels[0, java]
+  assert corpus.labels[0, software]
   assert corpus.labels[2, OCCUPATIONS.index("Project_manager")]
   assert corpus.labels.shape == (3, 10)
 

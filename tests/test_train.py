@@ -64,8 +64,8 @@ def test_vmapped_equals_one_at_a_time(dropout_rate):
     for (path, alone), together in zip(jax.tree_util.tree_leaves_with_path(state.params),
                                        jax.tree.leaves(stacked.params)):
       if "key" in jax.tree_util.keystr(path) and "bias" in jax.tree_util.keystr(path):
-        # Softmax attention is invariant to the key bias, so its gradient is rounding noise
-        # that Adam rescales to full-size steps; it differs between any two programs.
+        # Softmax attention is invariant to the key bias, so its gradient is rounding noise.
+        # Adam rescales that noise to full-size steps, so it differs between any two programs.
         continue
       np.testing.assert_allclose(alone, together[position], rtol=1e-4, atol=1e-5,
                                  err_msg=jax.tree_util.keystr(path))
@@ -92,7 +92,8 @@ def test_run_inputs_nest_collectives_within_seed():
   inputs = sweep_lib.run_inputs(runs, alphas, 100, epochs=2)
   member = np.asarray(inputs.member)
   assert list(member.sum(1)) == [0, 10, 50, 0, 10, 50]
-  assert np.all(member[2][member[1]]) and np.all(member[5][member[4]])
+  assert np.all(member[2][member[1]])
+  assert np.all(member[5][member[4]])
   assert not np.array_equal(member[2], member[5])
   order = np.asarray(inputs.order)
   assert order.shape == (6, 2, 100)

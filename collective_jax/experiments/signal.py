@@ -1,8 +1,8 @@
 """Plant a signal: the sweep over collective sizes on a text-classification corpus.
 
-Steps: read and split the corpus, train or load the tokenizer, encode clean and
-signal-planted documents (cached), train every (α, seed) run with one compiled program,
-evaluate success, success on non-target documents and clean accuracy, and write
+The experiment reads and splits the corpus, trains or loads the tokenizer, and encodes clean
+and signal-planted documents (cached). It trains every (α, seed) run with one compiled
+program and evaluates success, success on non-target documents and clean accuracy. It writes
 config.json, results.jsonl, results.csv and success_vs_alpha.png into the workdir.
 """
 

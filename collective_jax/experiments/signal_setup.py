@@ -142,8 +142,8 @@ def get_tokenizer(config, train, signal, workdir: pathlib.Path):
   extra = config.tokenizer.extra_characters
   if config.tokenizer.add_signal_characters:
     extra += signal.inserted_text
-  # The model sees only the start of each document, so the vocabulary is learned there too;
-  # that also makes training several times faster on long resumes.
+  # The model reads only the start of each document, so the vocabulary is learned there too.
+  # That also makes training several times faster on long resumes.
   texts = [tokenization.truncate_words(text, config.seq_len) for text in train.texts]
   key = hashlib.sha256(json.dumps([tokenization.texts_hash(texts), config.tokenizer.vocab_size,
                                    sorted(set(extra))]).encode()).hexdigest()[:24]
