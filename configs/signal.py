@@ -66,6 +66,10 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
   config.model = ml_collections.ConfigDict()
   # A name from collective_jax.models.PRESETS.
   config.model.preset = "cpu_tiny"
+  # A Hugging Face BERT or DistilBERT checkpoint to fine-tune: a local folder, or a hub name
+  # already in the local Hugging Face cache (never downloaded). It fixes the model's sizes and
+  # its tokenizer replaces the trained one. Empty trains the preset from scratch.
+  config.model.pretrained = ""
   # Computation dtype, "float32" or "bfloat16" (parameters stay float32).
   config.model.dtype = "float32"
   # Optional overrides of the preset's sizes and dropout; None keeps the preset's value.

@@ -53,7 +53,11 @@ def run(config, workdir: str) -> list[dict]:
   timings["load"] = time.perf_counter() - clock
 
   clock = time.perf_counter()
-  tokenizer = signal_setup.get_tokenizer(config, train_split, signal, workdir)
+  checkpoint = signal_setup.load_checkpoint(config, len(train_split.label_names))
+  if checkpoint is not None and not config.tokenizer.path:
+    tokenizer = checkpoint.tokenizer
+  else:
+    tokenizer = signal_setup.get_tokenizer(config, train_split, signal, workdir)
   arrays = signal_setup.encode_splits(config, tokenizer, signal, train_split, test_split)
   signal_report = signals_lib.signal_token_report(
       signal, arrays["train_input_ids"],
@@ -63,8 +67,11 @@ def run(config, workdir: str) -> list[dict]:
   if results_lib.is_writer():
     (workdir / "signal_report.json").write_text(json.dumps(signal_report, indent=2) + "\n")
 
-  model = models.EncoderClassifier(signal_setup.model_config(config, len(tokenizer),
-                                                             len(train_split.label_names)))
+  if checkpoint is not None:
+    model = models.EncoderClassifier(checkpoint.model_config)
+  else:
+    model = models.EncoderClassifier(signal_setup.model_config(config, len(tokenizer),
+                                                               len(train_split.label_names)))
   mesh = distributed.make_mesh(config.mesh.data_shards)
   logging.info("Device mesh %s over %d %s devices in %d processes.", dict(mesh.shape),
                mesh.size, jax.default_backend(), jax.process_count())
@@ -76,7 +83,7 @@ def run(config, workdir: str) -> list[dict]:
   ), distributed.replicated(mesh))
   runs = sweep_lib.plan_runs(alphas, config.seeds)
   program = build_program(config, model, target, len(train_split), tokenizer.pad_token_id, arrays,
-                          test_split.labels, alphas, mesh)
+                          test_split.labels, alphas, mesh, checkpoint)
 
   clock = time.perf_counter()
   records = sweep_lib.run_sweep(
@@ -96,8 +103,13 @@ def run(config, workdir: str) -> list[dict]:
   return records
 
 
-def build_program(config, model, target, num_train, pad_id, arrays, test_labels, alphas, mesh):
-  """Compile-ready functions shared by every group of runs."""
+def build_program(config, model, target, num_train, pad_id, arrays, test_labels, alphas, mesh,
+                  checkpoint=None):
+  """Compile-ready functions shared by every group of runs.
+
+  With a pretrained `checkpoint`, every run starts from its weights, and a classification head
+  that the checkpoint lacks is drawn from the run's initialisation key.
+  """
   steps_per_epoch = num_train // config.batch_size
   total_steps = steps_per_epoch * config.epochs
   tx = train_lib.make_optimizer(config.learning_rate, total_steps,
@@ -111,8 +123,13 @@ def build_program(config, model, target, num_train, pad_id, arrays, test_labels,
   steps_per_call = min(config.steps_per_call, total_steps)
   remainder = total_steps % steps_per_call
 
-  init = jax.jit(lambda init_key, dropout_key: train_lib.init_run_state(
-      model, tx, init_key, dropout_key, config.seq_len))
+  if checkpoint is None:
+    init = jax.jit(lambda init_key, dropout_key: train_lib.init_run_state(
+        model, tx, init_key, dropout_key, config.seq_len))
+  else:
+    def init(init_key, dropout_key):
+      params = checkpoint.init_params(init_key)
+      return train_lib.RunState(params=params, opt_state=tx.init(params), dropout_key=dropout_key)
   evaluate = make_evaluate(model, config, arrays, test_labels, target, pad_id, num_train, mesh)
   return sweep_lib.SweepProgram(
       init_state=init,

@@ -4,11 +4,13 @@ Everything here runs before any compilation, so an invalid config or data file f
 seconds with a message that names the field, the value and the fix.
 """
 
+import dataclasses
 import hashlib
 import json
 import os
 import pathlib
 import shutil
+from typing import Any
 
 from absl import logging
 import jax.numpy as jnp
@@ -18,6 +20,7 @@ from collective_jax import data as data_lib
 from collective_jax import distributed
 from collective_jax import membership as membership_lib
 from collective_jax import models
+from collective_jax.models import pretrained
 from collective_jax import results as results_lib
 from collective_jax import signals as signals_lib
 from collective_jax import strategies as strategies_lib
@@ -51,6 +54,8 @@ def validate_config(config) -> None:
   if config.model.dtype not in DTYPES:
     raise UserInputError(f"model.dtype={config.model.dtype!r} is unknown; use one of {list(DTYPES)}.")
   max_length = config.model.max_length or models.PRESETS[config.model.preset]["max_length"]
+  if config.model.pretrained:
+    max_length = max(max_length, config.seq_len)  # Checked against the checkpoint once it is read.
   if not 8 <= config.seq_len <= max_length:
     raise UserInputError(
         f"seq_len={config.seq_len} must be between 8 and model.max_length={max_length}; lower "
@@ -211,3 +216,43 @@ def model_config(config, vocab_size: int, num_labels: int) -> models.EncoderConf
   overrides = {name: config.model[name] for name in MODEL_OVERRIDES if config.model[name] is not None}
   return models.encoder_config(config.model.preset, vocab_size, num_labels,
                                dtype=DTYPES[config.model.dtype], **overrides)
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+  """A pretrained checkpoint: its model config, tokenizer and raw tensors."""
+
+  model_config: models.EncoderConfig
+  tokenizer: Any
+  tensors: dict[str, np.ndarray]
+
+  def init_params(self, rng) -> dict:
+    """Return the checkpoint's parameters, with any missing classification head drawn from rng."""
+    return pretrained.checkpoint_to_params(self.tensors, self.model_config, rng=rng)
+
+
+def load_checkpoint(config, num_labels: int) -> Checkpoint | None:
+  """Read config.model.pretrained (a local folder or a cached hub name), or return None.
+
+  Only dropout rates and the computation dtype of the config apply on top of the checkpoint's
+  sizes; setting any other size field alongside a checkpoint is rejected.
+  """
+  if not config.model.pretrained:
+    return None
+  sizes = [name for name in MODEL_OVERRIDES if "dropout" not in name and config.model[name] is not None]
+  if sizes:
+    raise UserInputError(
+        f"model.{sizes[0]} is set, but model.pretrained={config.model.pretrained!r} fixes the "
+        f"model's sizes; unset the size fields or model.pretrained.")
+  folder = pretrained.resolve_checkpoint_folder(config.model.pretrained)
+  encoder = pretrained.encoder_config_from_hf(pretrained.read_hf_config(folder), num_labels,
+                                              dtype=DTYPES[config.model.dtype])
+  dropout = {name: config.model[name] for name in ("dropout_rate", "attention_dropout_rate")
+             if config.model[name] is not None}
+  encoder = dataclasses.replace(encoder, **dropout)
+  if config.seq_len > encoder.max_length:
+    raise UserInputError(
+        f"seq_len={config.seq_len} exceeds the checkpoint's {encoder.max_length} position "
+        f"embeddings; lower seq_len.")
+  tokenizer = pretrained.load_checkpoint_tokenizer(folder, encoder.vocab_size)
+  return Checkpoint(encoder, tokenizer, pretrained.read_checkpoint_tensors(folder))
