@@ -22,6 +22,9 @@ def maybe_initialize() -> bool:
 
   That is a coordinator address, a SLURM job with more than one task, or a TPU slice with
   several workers. Returns whether it was called.
+
+  Under SLURM, JAX 0.10 gives each process only the GPU numbered $SLURM_LOCALID unless
+  $JAX_LOCAL_DEVICE_IDS lists the GPUs; launch/slurm.sh sets it for one process per node.
   """
   slurm_tasks = int(os.environ.get("SLURM_NTASKS", "1") or 1)
   tpu_workers = os.environ.get("TPU_WORKER_HOSTNAMES", "")
