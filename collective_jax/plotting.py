@@ -12,6 +12,19 @@ import numpy as np  # noqa: E402
 from collective_jax import metrics  # noqa: E402
 
 
+def summarise_across_seeds(records: list[dict], key: str) -> list[dict]:
+  """Group records by α: the mean of `key` over seeds and its 95% Student-t interval."""
+  by_alpha = collections.defaultdict(list)
+  for record in records:
+    by_alpha[record["alpha"]].append(record[key])
+  rows = []
+  for alpha in sorted(by_alpha):
+    mean, low, high = metrics.seed_interval(by_alpha[alpha])
+    rows.append({"alpha": alpha, "mean": mean, "low": low, "high": high,
+                 "num_seeds": len(by_alpha[alpha])})
+  return rows
+
+
 def summarise(records: list[dict], key: str) -> list[dict]:
   """Group records by α and return the mean of `key` with a 95% interval per α.
 

@@ -38,3 +38,19 @@ def test_seed_interval_student_t():
 def test_seed_interval_single_seed_is_undefined():
   mean, low, high = seed_interval([0.7])
   assert mean == 0.7 and np.isnan(low) and np.isnan(high)
+
+
+def test_summary_over_seeds():
+  from collective_jax.experiments.signal import summarise_over_seeds
+  records = [
+      {"alpha": 0.0, "seed": s, "success": v, "success_non_target": v, "clean_accuracy": 0.9}
+      for s, v in enumerate([0.1, 0.2, 0.3])
+  ] + [{"alpha": 0.01, "seed": 0, "success": 0.8, "success_non_target": 0.7,
+        "clean_accuracy": 0.9}]
+  rows = summarise_over_seeds(records)
+  assert [row["alpha"] for row in rows] == [0.0, 0.01]
+  assert rows[0]["num_seeds"] == 3
+  assert rows[0]["success_mean"] == pytest.approx(0.2)
+  assert rows[0]["success_seed_ci_high"] - 0.2 == pytest.approx(4.3027 * 0.1 / np.sqrt(3), rel=1e-4)
+  assert rows[0]["clean_accuracy_seed_ci_low"] == pytest.approx(0.9)
+  assert np.isnan(rows[1]["success_seed_ci_low"])

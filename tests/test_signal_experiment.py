@@ -24,7 +24,8 @@ def smoke_run(real_corpus_path, tmp_path_factory):
 
 def test_smoke_writes_every_output(smoke_run):
   workdir, _ = smoke_run
-  for name in ("config.json", "results.jsonl", "results.csv", "success_vs_alpha.png",
+  for name in ("config.json", "results.jsonl", "results.csv", "summary.csv",
+               "success_vs_alpha.png",
                "signal_report.json", "tokenizer/tokenizer.json"):
     assert (workdir / name).is_file(), name
   assert (workdir / "success_vs_alpha.png").read_bytes()[:4] == b"\x89PNG"

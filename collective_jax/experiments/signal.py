@@ -33,6 +33,9 @@ RESULT_COLUMNS = [
     "clean_accuracy", "clean_accuracy_ci_low", "clean_accuracy_ci_high", "n_test",
     "n_test_non_target", "run_index",
 ]
+METRICS = ("success", "success_non_target", "clean_accuracy")
+SUMMARY_COLUMNS = ["alpha", "num_seeds"] + [
+    f"{key}_{part}" for key in METRICS for part in ("mean", "seed_ci_low", "seed_ci_high")]
 # Settings that do not change any result, so a resumed run may change them.
 RUNTIME_FIELDS = ("runtime.checkpoint_every_steps", "runtime.log_every_seconds",
                   "runtime.cache_dir", "runtime.stop_after_steps")
@@ -188,16 +191,32 @@ def predict_in_batches(predict, params, input_ids: np.ndarray, pad_id: int, batc
   return np.concatenate(outputs, axis=1)
 
 
+def summarise_over_seeds(records: list[dict]) -> list[dict]:
+  """One row per α: the mean of each metric over seeds and its 95% Student-t interval.
+
+  With one seed the interval is NaN; the per-run Wilson intervals are in results.csv.
+  """
+  rows = {}
+  for key in METRICS:
+    for row in plotting.summarise_across_seeds(records, key):
+      summary = rows.setdefault(row["alpha"], {"alpha": row["alpha"],
+                                               "num_seeds": row["num_seeds"]})
+      summary.update({f"{key}_mean": row["mean"], f"{key}_seed_ci_low": row["low"],
+                      f"{key}_seed_ci_high": row["high"]})
+  return [rows[alpha] for alpha in sorted(rows)]
+
+
 def write_outputs(workdir: pathlib.Path, records: list[dict], config) -> None:
   """Write results.csv and success_vs_alpha.png from the result records."""
   if not results_lib.is_writer():
     return
   records = sorted(records, key=lambda r: r["run_index"])
   results_lib.write_csv(workdir / "results.csv", records, RESULT_COLUMNS)
+  results_lib.write_csv(workdir / "summary.csv", summarise_over_seeds(records), SUMMARY_COLUMNS)
   title = (f"{config.strategy} strategy, signal {config.signal.name}, target {config.target}")
   plotting.plot_success_vs_alpha(records, workdir / "success_vs_alpha.png", title)
-  logging.info("Wrote %s, %s and %s.", workdir / results_lib.RESULTS_FILE, workdir / "results.csv",
-               workdir / "success_vs_alpha.png")
+  logging.info("Wrote %s, %s, %s and %s.", workdir / results_lib.RESULTS_FILE,
+               workdir / "results.csv", workdir / "summary.csv", workdir / "success_vs_alpha.png")
   header = f"{'alpha':>8} {'seed':>4} {'members':>7} {'success':>8} {'non-target':>10} {'clean acc':>9}"
   lines = [header] + [
       f"{r['alpha']:>8g} {r['seed']:>4d} {r['n_members']:>7d} {r['success']:>8.3f} "
