@@ -108,6 +108,7 @@ def planted_distribution(p0, g, target, strategy="feature_label"):
                  P*(x', y*) = Σ_{x : g(x) = x'} P0(x, y*) and P*(x', y) = P0(x', y) for y ≠ y*.
   """
   _check_choice("strategy", strategy, PLANT_STRATEGIES)
+  p0 = jnp.asarray(p0)
   num_rows = p0.shape[0]
   if strategy == "feature_label":
     return jnp.zeros_like(p0).at[:, target].set(signal_mass(p0, g))

@@ -114,11 +114,11 @@ class ControlTrajectory(NamedTuple):
   Attributes:
     distances: float[T + 1] with ‖θ_t − θ*‖ for t = 0..T.
     clipped: bool[T], true at steps where g*_t was not attainable.
-    theta: float[d] the final parameters θ_T.
+    path: float[T + 1, d] the iterates θ_0, ..., θ_T.
   """
   distances: jax.Array
   clipped: jax.Array
-  theta: jax.Array
+  path: jax.Array
 
 
 def simulate(clean_gradient, report_gradient, theta0, theta_star, alpha, strength, learning_rate,
@@ -156,11 +156,11 @@ def simulate(clean_gradient, report_gradient, theta0, theta_star, alpha, strengt
     else:
       firm_gradient = (1 - alpha) * clean + alpha * reported
     new_theta = theta - learning_rate * firm_gradient
-    return new_theta, (jnp.linalg.norm(new_theta - theta_star), clipped)
+    return new_theta, (new_theta, clipped)
 
-  theta, (distances, clipped) = jax.lax.scan(step, theta0, jnp.arange(num_steps))
-  distances = jnp.concatenate([jnp.linalg.norm(theta0 - theta_star)[None], distances])
-  return ControlTrajectory(distances, clipped, theta)
+  _, (path, clipped) = jax.lax.scan(step, theta0, jnp.arange(num_steps))
+  path = jnp.concatenate([theta0[None, :], path])
+  return ControlTrajectory(jnp.linalg.norm(path - theta_star, axis=1), clipped, path)
 
 
 # Logistic regression on a clean dataset.

@@ -238,6 +238,7 @@ def mixture_data(plan, alpha, data_x, data_y):
   return x, y, jnp.concatenate([clean, members])
 
 
+@functools.partial(jax.jit, static_argnames=("model", "max_steps"))
 def fit_firm(x, y, weights, model, ridge, theta_init, max_steps=200, gradient_tolerance=1e-12):
   """Return θ̂ = argmin_θ Σ_i w_i·ℓ(θ; x_i, y_i), found with optax's L-BFGS.
 

@@ -141,14 +141,16 @@ def erasure_mixture(p0, g, alpha):
   return alpha * planted + (1 - alpha) * p0
 
 
-def erasure_worst_case(p0, g, alpha, budgets, classifiers):
-  """Worst erasure success for each ε in `budgets`, over every classifier within L1 budget 2ε.
+def erasure_worst_case(p0, g, alphas, budgets, classifiers):
+  """Worst erasure success float[A, B] for each α in `alphas` and ε in `budgets`.
 
-  Ties are adversarial: any label that is a weak maximum of its row costs nothing.
+  The minimum runs over every classifier within the L1 budget 2ε. Ties are adversarial: any
+  label that is a weak maximum of its row costs nothing.
   """
   fixed = g == np.arange(p0.shape[0])
   successes = ((classifiers[:, g] == classifiers) | fixed[None, :]) @ p0.sum(axis=1)
-  return classifier_worst_case(erasure_mixture(p0, g, alpha), budgets, successes, classifiers)
+  return np.stack([classifier_worst_case(erasure_mixture(p0, g, alpha), budgets, successes, classifiers)
+                   for alpha in alphas])
 
 
 def plant_mixture(p0, g, target, alpha, strategy):

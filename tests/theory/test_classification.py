@@ -11,9 +11,9 @@ from scipy import optimize
 from collective_jax.theory import classification as cl
 from tests.theory import tables
 
-TABLES_PER_GROUP = 40  # 7 shapes × 5 kinds × 40 = 1,400 random tables per strategy
-# Bisection compiles once per shape, so the critical-mass tests use three shapes.
-CRITICAL_MASS_SIZES = ((2, 2), (5, 3), (8, 3))
+TABLES_PER_GROUP = 30  # 7 shapes × 5 kinds × 30 = 1,050 random tables per strategy
+# Bisection compiles once per shape, so the critical-mass tests use two shapes.
+CRITICAL_MASS_SIZES = ((3, 3), (8, 3))
 # Every random table is padded to this shape for evaluation (see tables.pad_tables).
 PADDED_SHAPE = (8, 4)
 
@@ -35,15 +35,28 @@ def _plant_quantities(p0, g, target, alphas, epsilons, strategy):
         "bound": cl.plant_bound(p0, g, target, alpha, epsilon, strategy),
         "staircase": cl.staircase_plant_bound(p0, g, target, alpha, epsilon, strategy),
         "margin": cl.plant_margin(p0, g, target, alpha, strategy),
+        **_uncorrected_plant_forms(p0, g, target, alpha, epsilon, strategy),
     }
   return _grid(quantities)(p0, g, target, alphas, epsilons)
+
+
+def _uncorrected_plant_forms(p0, g, target, alpha, epsilon, strategy):
+  """The forms before correction: ε enters as ε/(1 − ε), and feature-only is α → α·p."""
+  strength = alpha * (1 if strategy == "feature_label" else cl.target_fraction(p0, target))
+  gap = cl.signal_gap(p0, g, target) * cl.signal_uniqueness(p0, g)
+  bound = 1 - ((1 - alpha) * gap + epsilon / (1 - epsilon)) / jnp.maximum(strength, 1e-300)
+  margins = cl.plant_margin(p0, g, target, alpha, strategy)
+  staircase = jnp.sum(jnp.where(margins > epsilon / (1 - epsilon), cl.signal_mass(p0, g), 0))
+  return {"uncorrected_bound": jnp.clip(bound, 0, 1), "uncorrected_staircase": staircase}
 
 
 @jax.jit
 def _erase_quantities(p0, g, alphas, epsilons):
   def quantities(p0, g, target, alpha, epsilon):
     del target
-    return {"exact": cl.erase_success(p0, g, alpha), "bound": cl.erase_bound(p0, g, alpha, epsilon)}
+    uncorrected = 1 - (1 - alpha) / alpha * cl.erasure_gap(p0, g)
+    return {"exact": cl.erase_success(p0, g, alpha), "bound": cl.erase_bound(p0, g, alpha, epsilon),
+            "uncorrected_bound": jnp.clip(uncorrected, 0, 1)}
   return _grid(quantities)(p0, g, jnp.zeros(p0.shape[0], int), alphas, epsilons)
 
 
@@ -221,14 +234,14 @@ def test_erase_bound_at_most_worst_case():
     for table in range(p0.shape[0]):
       tried += 1
       broken = False
-      for alpha_index, alpha in enumerate(tables.ALPHAS):
-        worst = tables.erasure_worst_case(p0[table], g[table], alpha, tables.EPSILONS, classifiers)
-        for epsilon_index, epsilon in enumerate(tables.EPSILONS):
-          bound = bounds[table, alpha_index, epsilon_index]
-          if bound > worst[epsilon_index] + tables.TOLERANCE:
-            broken = True
-            first = first or _describe(size, kind, p0[table], g[table], 0, alpha, epsilon, bound,
-                                       worst[epsilon_index])
+      worst = tables.erasure_worst_case(p0[table], g[table], tables.ALPHAS, tables.EPSILONS, classifiers)
+      broken_at = np.argwhere(bounds[table] > worst + tables.TOLERANCE)
+      if len(broken_at):
+        broken = True
+        alpha_index, epsilon_index = broken_at[0]
+        first = first or _describe(size, kind, p0[table], g[table], 0, tables.ALPHAS[alpha_index],
+                                   tables.EPSILONS[epsilon_index], bounds[table, alpha_index, epsilon_index],
+                                   worst[alpha_index, epsilon_index])
       violations += broken
   assert tried >= 1000
   assert violations == 0, first
@@ -241,9 +254,8 @@ def test_erase_success_at_most_classifier_search(erase_groups):
       continue
     classifiers = tables.all_classifiers(*size)
     for table in range(0, p0.shape[0], 5):
-      for alpha_index, alpha in enumerate(tables.ALPHAS):
-        worst = tables.erasure_worst_case(p0[table], g[table], alpha, [0.0], classifiers)[0]
-        assert values["exact"][table, alpha_index, 0] <= worst + tables.TOLERANCE
+      worst = tables.erasure_worst_case(p0[table], g[table], tables.ALPHAS, [0.0], classifiers)
+      assert np.all(values["exact"][table, :, 0] <= worst[:, 0] + tables.TOLERANCE)
 
 
 # Jitted entry points for the hand-computed tables: one compiled program per function and shape.
@@ -256,15 +268,38 @@ greedy_worst_case_plant_success = jax.jit(cl.greedy_worst_case_plant_success, st
 erase_success = jax.jit(cl.erase_success)
 erase_bound = jax.jit(cl.erase_bound)
 critical_mass = jax.jit(cl.critical_mass, static_argnames=("strategy", "source", "num_steps"))
+signal_uniqueness = jax.jit(cl.signal_uniqueness)
+signal_gap = jax.jit(cl.signal_gap)
+target_fraction = jax.jit(cl.target_fraction)
+signal_mass = jax.jit(cl.signal_mass)
+erasure_labels = jax.jit(cl.erasure_labels)
+erasure_gap = jax.jit(cl.erasure_gap)
+erasure_unstable_mass = jax.jit(cl.erasure_unstable_mass)
+erasure_amplification = jax.jit(cl.erasure_amplification)
+finite_sample_plant_bound = jax.jit(cl.finite_sample_plant_bound)
+target_margin = jax.jit(cl.target_margin)
 
 
-# The forms that the tests refuted, on their smallest counterexamples.
+# The forms that the tests refuted: on the random tables, and on their smallest counterexamples.
+
+
+def test_uncorrected_forms_fail_on_random_tables(plant_groups, erase_groups):
+  strategy, groups = plant_groups
+  at_zero = np.array(tables.EPSILONS) == 0
+  _, bound_failures, _ = _count_violations(groups, "uncorrected_bound", "worst")
+  _, staircase_failures, _ = _count_violations(groups, "uncorrected_staircase", "worst")
+  _, erase_failures, _ = _count_violations(erase_groups, "uncorrected_bound", "exact", at_zero)
+  assert bound_failures > 0
+  assert staircase_failures > 0
+  assert erase_failures > 0
+
+
 
 
 def test_epsilon_term_of_paper_fails_on_one_row():
   p0, g, alpha, epsilon = jnp.array([[0.5, 0.5]]), jnp.array([0]), 0.25, 0.15
   worst = worst_case_plant_success(p0, g, 0, alpha, epsilon)
-  xi, delta = cl.signal_uniqueness(p0, g), cl.signal_gap(p0, g, 0)
+  xi, delta = signal_uniqueness(p0, g), signal_gap(p0, g, 0)
   paper_form = 1 - (1 - alpha) / alpha * delta * xi - epsilon / (alpha * (1 - epsilon))
   assert float(worst) == 0.0
   assert float(paper_form) == pytest.approx(0.2941, abs=1e-4)
@@ -274,7 +309,7 @@ def test_epsilon_term_of_paper_fails_on_one_row():
 def test_staircase_threshold_of_paper_fails_on_one_row():
   p0, g, alpha, epsilon = jnp.array([[0.5, 0.5]]), jnp.array([0]), 0.25, 0.15
   margins = plant_margin(p0, g, 0, alpha)
-  paper_form = jnp.sum(jnp.where(margins > epsilon / (1 - epsilon), cl.signal_mass(p0, g), 0))
+  paper_form = jnp.sum(jnp.where(margins > epsilon / (1 - epsilon), signal_mass(p0, g), 0))
   assert float(paper_form) == 1.0
   assert float(staircase_plant_bound(p0, g, 0, alpha, epsilon)) == 0.0
   assert float(worst_case_plant_success(p0, g, 0, alpha, epsilon)) == 0.0
@@ -282,8 +317,8 @@ def test_staircase_threshold_of_paper_fails_on_one_row():
 
 def test_naive_feature_only_bound_fails_on_one_row():
   p0, g, alpha = jnp.array([[0.4, 0.6]]), jnp.array([0]), 0.5
-  p = cl.target_fraction(p0, 0)
-  naive = 1 - (1 - alpha) / (alpha * p) * cl.signal_gap(p0, g, 0) * cl.signal_uniqueness(p0, g)
+  p = target_fraction(p0, 0)
+  naive = 1 - (1 - alpha) / (alpha * p) * signal_gap(p0, g, 0) * signal_uniqueness(p0, g)
   assert float(naive) == pytest.approx(0.5)
   assert float(plant_success(p0, g, 0, alpha, "feature_only")) == 0.0
   assert float(plant_bound(p0, g, 0, alpha, 0.0, "feature_only")) == 0.0
@@ -291,10 +326,10 @@ def test_naive_feature_only_bound_fails_on_one_row():
 
 def test_erase_bound_of_paper_fails_on_unseen_signal():
   p0, g, alpha = jnp.array([[1.0, 0.0], [0.0, 0.0]]), jnp.array([1, 1]), 0.5
-  paper_form = 1 - (1 - alpha) / alpha * cl.erasure_gap(p0, g)
+  paper_form = 1 - (1 - alpha) / alpha * erasure_gap(p0, g)
   assert float(paper_form) == 1.0
   assert float(erase_success(p0, g, alpha)) == 0.0
-  assert float(cl.erasure_unstable_mass(p0, g)) == 1.0
+  assert float(erasure_unstable_mass(p0, g)) == 1.0
   assert float(erase_bound(p0, g, alpha)) == 0.0
 
 
@@ -356,10 +391,10 @@ ERASE_SIGNAL_3X3 = np.array([2, 1, 2])
 
 
 def test_quantities_2x2():
-  assert float(cl.signal_uniqueness(TABLE_2X2, SIGNAL_2X2)) == pytest.approx(0.5)
-  assert float(cl.signal_gap(TABLE_2X2, SIGNAL_2X2, 0)) == pytest.approx(0.2)
-  assert float(cl.target_fraction(TABLE_2X2, 0)) == pytest.approx(0.4)
-  np.testing.assert_allclose(cl.signal_mass(TABLE_2X2, SIGNAL_2X2), [0.0, 1.0])
+  assert float(signal_uniqueness(TABLE_2X2, SIGNAL_2X2)) == pytest.approx(0.5)
+  assert float(signal_gap(TABLE_2X2, SIGNAL_2X2, 0)) == pytest.approx(0.2)
+  assert float(target_fraction(TABLE_2X2, 0)) == pytest.approx(0.4)
+  np.testing.assert_allclose(signal_mass(TABLE_2X2, SIGNAL_2X2), [0.0, 1.0])
 
 
 def test_plant_success_2x2():
@@ -388,12 +423,12 @@ def test_bounds_2x2():
 
 def test_erasure_2x2():
   # y_g = 1 for both rows; row 0 turns to label 1 when 0.1 + 0.4α > 0.4(1 − α), α > 3/8.
-  np.testing.assert_array_equal(cl.erasure_labels(TABLE_2X2, SIGNAL_2X2), [1, 1])
+  np.testing.assert_array_equal(erasure_labels(TABLE_2X2, SIGNAL_2X2), [1, 1])
   assert float(erase_success(TABLE_2X2, SIGNAL_2X2, 0.37)) == pytest.approx(0.5)
   assert float(erase_success(TABLE_2X2, SIGNAL_2X2, 0.38)) == pytest.approx(1.0)
-  assert float(cl.erasure_gap(TABLE_2X2, SIGNAL_2X2)) == pytest.approx(0.3)
-  assert float(cl.erasure_unstable_mass(TABLE_2X2, SIGNAL_2X2)) == 0.0
-  assert float(cl.erasure_amplification(TABLE_2X2, SIGNAL_2X2)) == pytest.approx(2.0)
+  assert float(erasure_gap(TABLE_2X2, SIGNAL_2X2)) == pytest.approx(0.3)
+  assert float(erasure_unstable_mass(TABLE_2X2, SIGNAL_2X2)) == 0.0
+  assert float(erasure_amplification(TABLE_2X2, SIGNAL_2X2)) == pytest.approx(2.0)
   assert float(erase_bound(TABLE_2X2, SIGNAL_2X2, 0.5)) == pytest.approx(0.7)
   assert float(erase_bound(TABLE_2X2, SIGNAL_2X2, 0.5, 0.01)) == pytest.approx(0.62)
 
@@ -412,8 +447,8 @@ def test_critical_mass_2x2():
 
 
 def test_plant_3x3_unique_signal():
-  assert float(cl.signal_uniqueness(TABLE_3X3, SIGNAL_3X3)) == 0.0
-  assert float(cl.signal_gap(TABLE_3X3, SIGNAL_3X3, 1)) == 0.0
+  assert float(signal_uniqueness(TABLE_3X3, SIGNAL_3X3)) == 0.0
+  assert float(signal_gap(TABLE_3X3, SIGNAL_3X3, 1)) == 0.0
   assert float(plant_success(TABLE_3X3, SIGNAL_3X3, 1, 0.0)) == 0.0
   assert float(plant_success(TABLE_3X3, SIGNAL_3X3, 1, 1e-6)) == 1.0
   assert float(plant_success(TABLE_3X3, SIGNAL_3X3, 1, 1e-6, "feature_only")) == 1.0
@@ -436,12 +471,12 @@ def test_critical_mass_3x3_unique_signal():
 
 
 def test_erasure_3x3():
-  np.testing.assert_array_equal(cl.erasure_labels(ERASE_3X3, ERASE_SIGNAL_3X3), [2, 1, 2])
+  np.testing.assert_array_equal(erasure_labels(ERASE_3X3, ERASE_SIGNAL_3X3), [2, 1, 2])
   # Row 0 turns to label 2 when 0.05 + 0.25α > 0.2(1 − α), that is α > 1/3.
   assert float(erase_success(ERASE_3X3, ERASE_SIGNAL_3X3, 0.33)) == pytest.approx(0.7)
   assert float(erase_success(ERASE_3X3, ERASE_SIGNAL_3X3, 0.34)) == pytest.approx(1.0)
-  assert float(cl.erasure_gap(ERASE_3X3, ERASE_SIGNAL_3X3)) == pytest.approx(0.15)
-  assert float(cl.erasure_amplification(ERASE_3X3, ERASE_SIGNAL_3X3)) == pytest.approx(1.75)
+  assert float(erasure_gap(ERASE_3X3, ERASE_SIGNAL_3X3)) == pytest.approx(0.15)
+  assert float(erasure_amplification(ERASE_3X3, ERASE_SIGNAL_3X3)) == pytest.approx(1.75)
   assert float(erase_bound(ERASE_3X3, ERASE_SIGNAL_3X3, 0.5)) == pytest.approx(0.85)
   assert float(erase_bound(ERASE_3X3, ERASE_SIGNAL_3X3, 0.5, 0.01)) == pytest.approx(0.78)
   exact = critical_mass(ERASE_3X3, ERASE_SIGNAL_3X3, 0.9, strategy="erasure")
@@ -468,7 +503,7 @@ def _threshold_critical_mass(p0, g, target, level):
 
 def test_bisection_matches_thresholds():
   solve = jax.jit(jax.vmap(lambda p0, g, t: critical_mass(p0, g, 0.75, t)))
-  for _, kind, p0, g, target in tables.all_table_groups(7, 20, CRITICAL_MASS_SIZES):
+  for _, kind, p0, g, target in tables.all_table_groups(7, 30, CRITICAL_MASS_SIZES):
     if kind == "ties":
       continue  # thresholds equal to 0 with zero gaps make the infimum sit on a tie
     found = np.asarray(solve(jnp.array(p0), jnp.array(g), jnp.array(target)))
@@ -491,7 +526,7 @@ def test_closed_form_critical_mass_matches_bisection(strategy):
     return closed, cl.bisect_critical_mass(bound, 0.8)
 
   solve = jax.jit(jax.vmap(both))
-  for _, _, p0, g, target in tables.all_table_groups(8, 20, CRITICAL_MASS_SIZES):
+  for _, _, p0, g, target in tables.all_table_groups(8, 30, CRITICAL_MASS_SIZES):
     closed, bisected = solve(jnp.array(p0), jnp.array(g), jnp.array(target))
     finite = np.isfinite(np.asarray(bisected))
     np.testing.assert_array_equal(np.isfinite(np.asarray(closed)), finite)
@@ -504,7 +539,7 @@ def test_bound_critical_mass_at_least_exact():
             critical_mass(p0, g, 0.9, target))
 
   solve = jax.jit(jax.vmap(both))
-  for _, _, p0, g, target in tables.all_table_groups(9, 20, CRITICAL_MASS_SIZES):
+  for _, _, p0, g, target in tables.all_table_groups(9, 30, CRITICAL_MASS_SIZES):
     bound, exact = solve(jnp.array(p0), jnp.array(g), jnp.array(target))
     assert np.all(np.asarray(bound) >= np.asarray(exact) - 1e-12)
 
@@ -522,7 +557,7 @@ def test_critical_mass_rejects_unknown_names():
 def test_finite_sample_bound_by_hand():
   # One unseen signal row (K = 1), Y = 2, n = N − n = 5,000, δ = 0.05, so δ' = 0.01.
   counts = jnp.array([[2500.0, 2500.0], [0.0, 0.0]])
-  bound = cl.finite_sample_plant_bound(counts, jnp.array([1, 1]), 0, 10_000, 0.0, 0.05)
+  bound = finite_sample_plant_bound(counts, jnp.array([1, 1]), 0, 10_000, 0.0, 0.05)
   radius = np.sqrt(np.log(100) / 10_000)
   margin = 0.5 - 0.5 * (4 * radius)
   assert margin > 0
@@ -534,7 +569,7 @@ def test_finite_sample_bound_tends_to_staircase():
   p0 = jnp.array([[0.3, 0.2], [0.1, 0.1], [0.05, 0.1], [0.01, 0.14]])
   g = jnp.array([2, 3, 2, 3])
   n, num_train = 10**12, 4 * 10**12
-  bound = cl.finite_sample_plant_bound(p0 * n, g, 0, num_train, 0.001, 0.05)
+  bound = finite_sample_plant_bound(p0 * n, g, 0, num_train, 0.001, 0.05)
   staircase = staircase_plant_bound(p0, g, 0, 0.25, 0.001)
   assert float(staircase) == pytest.approx(0.65)  # row 2 is planted, row 3 is not
   assert float(bound) == pytest.approx(float(staircase), abs=1e-4)
@@ -555,8 +590,8 @@ def test_finite_sample_bound_covers_worst_case():
   values = tables.signal_mass(p0, g)
 
   def bound_and_worst(members, table):
-    bound = cl.finite_sample_plant_bound(members, jnp.array(g), target, num_train, epsilon, delta)
-    margins = cl.target_margin(table, target)
+    bound = finite_sample_plant_bound(members, jnp.array(g), target, num_train, epsilon, delta)
+    margins = target_margin(table, target)
     return bound, cl.worst_case_success_from_margins(jnp.array(values), margins, epsilon)
 
   bounds, worst = jax.jit(jax.vmap(bound_and_worst))(jnp.array(member_counts), jnp.array(training_table))
