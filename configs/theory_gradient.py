@@ -22,13 +22,14 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
   # The firm's step size η and number of steps T.
   config.learning_rate = 1.0
   config.num_steps = 80
-  # The contraction C of a feasible α is min(C_max(α), strength_cap/η); strength_cap ≤ 1 keeps
-  # ηC ≤ 1, so the iterates stay on the segment [θ_0, θ*]. Infeasible α reuse the C of the
-  # smallest feasible α, to show the predicted rate failing.
+  # The contraction C of a feasible α is min(C_max(α), strength_cap/η). A strength_cap ≤ 1
+  # keeps ηC ≤ 1, so the iterates stay on the segment [θ_0, θ*]. Infeasible α reuse the C of
+  # the smallest feasible α, to show the predicted rate failing.
   config.strength_cap = 0.5
   # SGD batch size; 0 runs full gradient descent on the mixture.
   config.batch_size = 0
-  # SGD only: independent runs whose mean iterate is compared with the predicted rate.
+  # SGD only: independent runs whose mean iterate is compared with the predicted rate. With
+  # SGD, a record's "distances" are those of the mean iterate.
   config.num_sgd_runs = 32
 
   config.logistic = ml_collections.ConfigDict()

@@ -3,7 +3,7 @@
 For each signal uniqueness ξ of the config, the experiment builds a clean table p0 whose signal
 rows carry mass ξ, and evaluates on a log grid of α the exact success of the Bayes classifier,
 the worst case over ε-suboptimal classifiers, the closed-form bound, the staircase bound and
-the finite-sample bound of a collective that sees its own n = round(α·N) samples. It writes
+the finite-sample bound of a collective that pools its own n = round(α·N) samples. It writes
 config.json, results.jsonl and theory_classification.png into the workdir.
 """
 

@@ -28,7 +28,9 @@ def require_fraction(field: str, value, low_open: bool = False, high_open: bool 
   is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
   low_ok = is_number and (value > 0 if low_open else value >= 0)
   high_ok = is_number and (value < 1 if high_open else value <= 1)
-  interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
+  left = "(" if low_open else "["
+  right = ")" if high_open else "]"
+  interval = f"{left}0, 1{right}"
   require(low_ok and high_ok, field, value, f"use a number in {interval}.")
 
 

@@ -110,14 +110,14 @@ def simulate_problem(config, name, problem, key):
     over_runs = jax.vmap(run, in_axes=(None, None, 0))
     runs = jax.jit(jax.vmap(over_runs, in_axes=(0, 0, None)))(jnp.array(alphas), jnp.array(strengths), keys)
     # In expectation the iterates contract at the predicted rate, so the mean iterate over runs
-    # follows it up to sampling error; each run's own distance stalls at an SGD noise floor.
+    # follows it up to sampling error. Each run's own distance stalls at an SGD noise floor.
     mean_iterates = np.asarray(runs.path).mean(axis=1)
-    shown = np.linalg.norm(mean_iterates - np.asarray(problem["theta_star"]), axis=2)
+    tracked_distances = np.linalg.norm(mean_iterates - np.asarray(problem["theta_star"]), axis=2)
     run_distances = np.asarray(runs.distances).mean(axis=1)
     clipped_steps = np.asarray(runs.clipped).sum(axis=(1, 2))
   else:
     runs = jax.jit(jax.vmap(run, in_axes=(0, 0, None)))(jnp.array(alphas), jnp.array(strengths), key)
-    shown = run_distances = np.asarray(runs.distances)
+    tracked_distances = run_distances = np.asarray(runs.distances)
     clipped_steps = np.asarray(runs.clipped).sum(axis=1)
 
   logging.info("%s: ‖θ_0 − θ*‖ = %.3g, ball radius B = %.3g, path bound G = %.3g, feasible for α > %.3g.",
@@ -131,12 +131,12 @@ def simulate_problem(config, name, problem, key):
         "problem": name, "alpha": float(alpha), "strength": float(strengths[index]),
         "feasible_strength": float(limits[index]), "feasible": bool(limits[index] > 0),
         "radius": problem["radius"], "gradient_bound": problem["gradient_bound"],
-        "initial_distance": distance, "distances": shown[index].tolist(),
+        "initial_distance": distance, "distances": tracked_distances[index].tolist(),
         "mean_run_distances": run_distances[index].tolist(),
         "predicted_distances": predicted.tolist(), "clipped_steps": int(clipped_steps[index]),
         "batch_size": config.batch_size, "num_runs": config.num_sgd_runs if config.batch_size else 1,
     })
-    curves.append((alpha, limits[index] > 0, shown[index], run_distances[index], predicted))
+    curves.append((alpha, limits[index] > 0, tracked_distances[index], run_distances[index], predicted))
   return records, curves
 
 

@@ -1,9 +1,10 @@
 """Gradient neutralisation: the threshold α0 and the firm's distance ‖θ̂ − θ*‖ against α.
 
-For each model of the config the experiment draws a clean dataset, computes the attainable
-gradients at θ*, the threshold α0 and the members' reports, solves the firm's problem on the
-mixture with L-BFGS for a log grid of α around α0, and compares ‖θ̂ − θ*‖ with the predicted
-bound (1 − α/α0)·‖∇L0(θ*)‖/μ. It writes config.json, results.jsonl and theory_risk.png.
+For each model of the config the experiment draws a clean dataset and computes the attainable
+gradients at θ*, the threshold α0 and the members' reports. It then solves the firm's problem
+on the mixture with L-BFGS for a log grid of α around α0, and compares ‖θ̂ − θ*‖ with the
+predicted bound (1 − α/α0)·‖∇L0(θ*)‖/μ. It writes config.json, results.jsonl and
+theory_risk.png.
 """
 
 from absl import logging

@@ -22,8 +22,8 @@ TV cost of m(x')/2. That is why ε enters every bound below as 2ε.
 
 Every function is written in jax.numpy, runs under `jax.jit`, and can be vmapped over α (and ε).
 String arguments (`strategy`, `source`) and `max_items` are static. The functions compute in the
-dtype of `p0`; enable float64 (`jax.enable_x64(True)`) when comparing bounds that touch the exact
-value, since float32 rounding alone can flip a comparison.
+dtype of `p0`. Enable float64 (`jax.enable_x64(True)`) to compare a bound with the exact value,
+because float32 rounding alone can flip such a comparison.
 """
 
 import math
@@ -160,7 +160,7 @@ def worst_case_success_from_margins(values, margins, epsilon, max_items=24):
 
   Returns:
     The worst-case success, or NaN when more than `max_items` rows could be flipped, because
-    the answer would then not be exact.
+    the result would then not be exact.
   """
   hit = margins > 0
   success = jnp.sum(jnp.where(hit, values, 0))
@@ -184,9 +184,9 @@ def _max_knapsack_value(values, costs, budget, max_items):
   """Return (max Σ_B values subject to Σ_B costs ≤ budget, whether that maximum is exact).
 
   Rows with infinite cost are never chosen. The search keeps the `max_items` most valuable
-  finite-cost rows, splits them into two halves, enumerates each half's subsets, and pairs
-  every subset of the first half with the best affordable subset of the second (sorted by
-  cost, with a running maximum of value): Horowitz and Sahni's meet in the middle.
+  finite-cost rows, splits them into two halves and enumerates each half's subsets. Sorting
+  the second half by cost, with a running maximum of value, finds for every subset of the
+  first half the best affordable partner: Horowitz and Sahni's meet in the middle.
   """
   num_rows = values.shape[0]
   num_items = min(num_rows, max_items)
@@ -255,7 +255,7 @@ def plant_bound(p0, g, target, alpha, epsilon=0.0, strategy="feature_label"):
       S_ε(α) ≥ 1 − [(1 − α)·Δ·ξ + 2ε] / α.
     A missed or flipped x' ∈ X* has α·Pg(x') ≤ (1 − α)·(max_{y≠y*} P0(x', y) − P0(x', y*)) + c(x')
     ≤ (1 − α)·Δ·P0(x') + c(x'), where c is the L1 change spent on row x' (Σc ≤ 2ε). Summing
-    over the missed set gives the bound. At ε = 0 this is Hardt et al.'s 1 − ((1 − α)/α)·Δ·ξ.
+    over the missed set gives the bound. At ε = 0 this is the derived form 1 − ((1 − α)/α)·Δ·ξ.
     The term −ε/(α(1 − ε)) suggested for ε > 0 is too small: with p0 = [[½, ½]], g = [0],
     y* = 0, α = ¼, ε = 0.15 it gives 0.29 while the worst case is 0.
 
@@ -265,8 +265,8 @@ def plant_bound(p0, g, target, alpha, epsilon=0.0, strategy="feature_label"):
     is at least p·Pg(x'); rivals keep their full mass, and members at a signal point who move
     away take αP0(x', y*) with them. A missed or flipped x' has α·Q(x') ≤ (r − s) + α·s + c with
     r = max_{y≠y*} P0(x', y), s = P0(x', y*), and r − s ≤ Δ·P0(x'). The naive transfer
-    1 − ((1 − α)/(α·p))·Δ·ξ fails: with p0 = [[0.4, 0.6]], g = [0], y* = 0 nobody moves, the
-    success is 0 for every α, and that form gives 0.5 at α = ½.
+    1 − ((1 − α)/(α·p))·Δ·ξ fails: with p0 = [[0.4, 0.6]], g = [0], y* = 0 no member's report
+    changes, the success is 0 for every α, and that form gives 0.5 at α = ½.
   """
   _check_choice("strategy", strategy, PLANT_STRATEGIES)
   xi = signal_uniqueness(p0, g)
@@ -291,9 +291,9 @@ def staircase_plant_bound(p0, g, target, alpha, epsilon=0.0, strategy="feature_l
   No ε-suboptimal classifier can flip a row whose margin exceeds 2ε. For feature_label,
   m(x') = α·Pg(x') − (1 − α)·Δ_{x'} with the per-point gap Δ_{x'} = max_{y≠y*} P0(x', y) −
   P0(x', y*), so this is the infinite-data limit of `finite_sample_plant_bound`; at ε = 0 it
-  equals the exact success. Gauthier, Bach and Jordan (2025) state the threshold as ε/(1 − ε),
-  which is below 2ε for ε < ½ and fails under the TV definition used here (same 1 × 2 table
-  as in `plant_bound`).
+  equals the exact success. Gauthier, Bach and Jordan (2025) use the threshold ε/(1 − ε). It is
+  below 2ε for ε < ½ and fails under the TV definition used here, on the same 1 × 2 table as
+  in `plant_bound`.
   """
   margins = plant_margin(p0, g, target, alpha, strategy)
   return jnp.sum(jnp.where(margins > 2 * epsilon, signal_mass(p0, g), 0))
@@ -461,10 +461,11 @@ def erase_bound(p0, g, alpha, epsilon=0.0):
 def bisect_critical_mass(success_fn, level, num_steps=64):
   """Return the smallest α ∈ [0, 1] with success_fn(α) ≥ level, by bisection.
 
-  Assumes success_fn is non-decreasing in α, which holds for the exact and worst-case
-  feature-label success and for every closed-form bound; otherwise it returns some α where
-  the success crosses `level`. Returns 0 if the level holds at α = 0 and inf if it fails at
-  α = 1. The answer is the upper end of the final bracket, within 2^-num_steps of the infimum.
+  Assumes success_fn is non-decreasing in α. That is true of the exact and worst-case
+  feature-label success and of every closed-form bound. Otherwise the result is some α where
+  the success crosses `level`. Returns 0 if the level is reached at α = 0 and inf if it is not
+  reached at α = 1. The result is the upper end of the final bracket, within 2^-num_steps of
+  the infimum.
   """
   reached_at_zero = success_fn(0.0) >= level
   reachable = success_fn(1.0) >= level
@@ -484,7 +485,7 @@ def critical_mass_bound(p0, g, level, target=0, *, strategy="feature_label", eps
   """Return the smallest α at which the closed-form bound reaches `level`, in closed form.
 
   Solving the bounds of `plant_bound` and `erase_bound` for α:
-    feature_label:  α* = (Δξ + 2ε) / (1 − S* + Δξ)             (ε = 0: Hardt et al.'s Δξ/(1 − S* + Δξ))
+    feature_label:  α* = (Δξ + 2ε) / (1 − S* + Δξ)             (ε = 0: the derived Δξ/(1 − S* + Δξ))
     feature_only:   α* = (Δξ + 2ε) / (p·(1 − S*) − ξ_{y*})
     erasure:        α* = (τ + 2·max(1, κ)·ε) / (1 − S* − P0(U) + τ)
   Returns inf when the bound cannot reach `level` for any α ≤ 1, and 0 when level ≤ 0.

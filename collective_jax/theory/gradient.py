@@ -1,7 +1,7 @@
 """Gradient control against a firm that runs gradient descent or SGD on the mixture.
 
-The firm updates θ_{t+1} = θ_t − η·∇L_P(θ_t) with L_P = α·L* + (1 − α)·L0. The collective sees
-θ_t and reports points whose mean gradient is
+The firm updates θ_{t+1} = θ_t − η·∇L_P(θ_t) with L_P = α·L* + (1 − α)·L0. The collective
+observes θ_t and reports points whose mean gradient is
 
     g*_t = [C·(θ_t − θ*) − (1 − α)·∇L0(θ_t)] / α,
 
@@ -64,9 +64,9 @@ def logistic_report_point(theta, target, feature_bound):
   direction = jnp.where(norm > 0, target / jnp.where(norm > 0, norm, 1), unit)
   x = feature_bound * direction
   probability = jax.nn.sigmoid(x @ theta)
-  wanted = norm / feature_bound
-  residual = jnp.minimum(wanted, probability)
-  return x, probability - residual, wanted > probability
+  needed_residual = norm / feature_bound
+  residual = jnp.minimum(needed_residual, probability)
+  return x, probability - residual, needed_residual > probability
 
 
 def logistic_report(feature_bound):

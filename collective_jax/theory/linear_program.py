@@ -111,7 +111,7 @@ def solve_standard_form(costs, constraints, rhs, max_pivots=None, tolerance=None
   artificial = jnp.arange(total) >= num_columns
 
   # Phase 1 minimises the sum of one artificial variable per row, starting from the
-  # artificial basis; its reduced costs are −Σ_i A[i, j] for the original columns.
+  # artificial basis. Its reduced costs are −Σ_i A[i, j] for the original columns.
   tableau = jnp.zeros((num_rows + 1, total + 1), dtype)
   tableau = tableau.at[:num_rows, :num_columns].set(matrix)
   tableau = tableau.at[:num_rows, num_columns:total].set(jnp.eye(num_rows, dtype=dtype))

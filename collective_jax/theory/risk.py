@@ -6,8 +6,8 @@ The firm minimises the mixture risk L_P(θ) = α·L*(θ) + (1 − α)·L0(θ) wi
   logistic:  ℓ(θ; x, y) = −y·log σ(θᵀx) − (1 − y)·log(1 − σ(θᵀx))       + (λ/2)·‖θ‖²
 
 Both gradients are ∇ℓ(θ; x, y) = (link(θᵀx) − y)·x + λ·θ with link = identity or σ. The ridge
-term λ makes the logistic risk λ-strongly convex (the logistic loss alone is not strongly
-convex on separable data); the linear risk is strongly convex without it when E[xxᵀ] ≻ 0.
+term λ makes the logistic risk λ-strongly convex, which the logistic loss alone is not on
+separable data. The linear risk is strongly convex without it when E[xxᵀ] ≻ 0.
 The base distribution P0 is the empirical distribution of a dataset, so L0 and ∇L0 are exact.
 
 The collective wants the firm's minimiser to be θ*. Members may report any (x, y) with x in a
@@ -44,7 +44,7 @@ def _check_model(model):
 
 
 class Box(NamedTuple):
-  """Where members may place their reports.
+  """Box of the members' reports: a range per feature coordinate and a label range.
 
   Attributes:
     feature_low: float[d] lower corner of the feature box.

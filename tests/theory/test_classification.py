@@ -576,8 +576,12 @@ def test_finite_sample_bound_tends_to_staircase():
 
 
 def test_finite_sample_bound_covers_worst_case():
-  """Over 300 simulated training sets the bound never exceeds the worst-case success."""
-  p0 = np.array([[0.25, 0.15], [0.2, 0.2], [0.02, 0.05], [0.03, 0.1]])
+  """Over 300 simulated training sets the bound exceeds the worst-case success at most δ·300 times.
+
+  The margin of signal row 3 is 0.005, just above 2ε = 0.004, so sampling noise flips it in
+  some training sets and the worst case is not always 1.
+  """
+  p0 = np.array([[0.25, 0.15], [0.2, 0.1], [0.02, 0.05], [0.03, 0.2]])
   g = np.array([2, 3, 2, 3])
   target, n, num_train, epsilon, delta, trials = 0, 3000, 12_000, 0.002, 0.1, 300
   rng = np.random.default_rng(10)
@@ -597,4 +601,5 @@ def test_finite_sample_bound_covers_worst_case():
   bounds, worst = jax.jit(jax.vmap(bound_and_worst))(jnp.array(member_counts), jnp.array(training_table))
   bounds, worst = np.asarray(bounds), np.asarray(worst)
   assert np.mean(bounds > 0.3) > 0.9  # the bound is informative, not 0
+  assert 0 < np.mean(worst < 1) < 1
   assert np.sum(bounds > worst + tables.TOLERANCE) <= delta * trials

@@ -75,7 +75,7 @@ def test_smoke_run_writes_outputs(runs, experiment):
   assert (workdir / f"{experiment}.png").read_bytes()[:4] == b"\x89PNG"
   records = [json.loads(line) for line in (workdir / "results.jsonl").read_text().splitlines()]
   assert records
-  assert str(workdir / "results.jsonl") in stderr  # the log says what was written where
+  assert str(workdir / "results.jsonl") in stderr  # the log names each file it wrote
 
 
 def test_classification_records(runs):

@@ -172,6 +172,6 @@ def test_clip_to_ball():
   clipped, moved = gradient.clip_to_ball(jnp.array([3.0, 4.0]), 2.0)
   np.testing.assert_allclose(clipped, [1.2, 1.6])
   assert bool(moved)
-  kept, moved = gradient.clip_to_ball(jnp.array([0.3, 0.4]), 2.0)
-  np.testing.assert_allclose(kept, [0.3, 0.4])
+  unchanged, moved = gradient.clip_to_ball(jnp.array([0.3, 0.4]), 2.0)
+  np.testing.assert_allclose(unchanged, [0.3, 0.4])
   assert not bool(moved)

@@ -148,8 +148,10 @@ def test_reports_inside_box(problem):
   plan, box = problem["plan"], problem["box"]
   used = (plan.extreme_weights + plan.zero_weights) > 0
   report_x, report_y = np.asarray(plan.report_x)[used], np.asarray(plan.report_y)[used]
-  assert np.all(report_x >= box.feature_low - 1e-12) and np.all(report_x <= box.feature_high + 1e-12)
-  assert np.all(report_y >= box.label_low) and np.all(report_y <= box.label_high)
+  assert np.all(report_x >= box.feature_low - 1e-12)
+  assert np.all(report_x <= box.feature_high + 1e-12)
+  assert np.all(report_y >= box.label_low)
+  assert np.all(report_y <= box.label_high)
 
 
 @pytest.mark.parametrize("factor", [1.001, 1.2, 2.0])
