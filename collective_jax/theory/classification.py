@@ -2,7 +2,7 @@
 
 A finite data universe is a joint probability table `p0: float[X, Y]` (row x, column y, entries
 summing to 1) and a signal is an index map `g: int[X]` with values in [0, X): row g[x] is the
-transformed point g(x). The collective is a fraction α of the population; its members report
+transformed point g(x). The collective is a fraction α of the population. Its members report
 h(x, y) instead of (x, y), so the firm trains on the mixture P = α·P* + (1 − α)·P0, where P* is
 the law of h(z) for z ~ P0.
 
@@ -14,8 +14,8 @@ Notation used in the docstrings:
   Δ = max_{x' ∈ X*} [max_y P0(y|x') − P0(y*|x')]
   m(x') = P(x', y*) − max_{y ≠ y*} P(x', y)   the target margin of the mixture at x'
 
-Every classifier here is adversarial on ties: f(x') = y* only when P(x', y*) is strictly larger
-than every other P(x', y). An ε-suboptimal classifier is the Bayes classifier of some table P̃
+Ties count against the collective: f(x') = y* only when P(x', y*) is strictly larger than every
+other P(x', y). An ε-suboptimal classifier is the Bayes classifier of some table P̃
 with TV(P̃, P) = ½·Σ|P̃ − P| ≤ ε. Turning the prediction at x' away from y* needs an L1 change of
 m(x') in row x', which moving m(x')/2 of mass from (x', y*) to the strongest rival achieves at a
 TV cost of m(x')/2. That is why ε enters every bound below as 2ε.
@@ -261,9 +261,9 @@ def plant_bound(p0, g, target, alpha, epsilon=0.0, strategy="feature_label"):
 
   feature_only:
       S_ε(α) ≥ 1 − [Δ·ξ + α·ξ_{y*} + 2ε] / (α·p),   ξ_{y*} = P0(X* × {y*}),  p = min_x P0(y*|x).
-    Members carry y* only with probability ≥ p, so the planted mass Q(x') = Σ_{g(x)=x'} P0(x, y*)
-    is at least p·Pg(x'); rivals keep their full mass, and members at a signal point who move
-    away take αP0(x', y*) with them. A missed or flipped x' has α·Q(x') ≤ (r − s) + α·s + c with
+    A member at x carries y* with probability P0(y*|x) ≥ p, so the planted mass
+    Q(x') = Σ_{g(x)=x'} P0(x, y*) is at least p·Pg(x'). Rivals keep their full mass, and members
+    at a signal point who move away take α·P0(x', y*) with them. A missed or flipped x' has α·Q(x') ≤ (r − s) + α·s + c with
     r = max_{y≠y*} P0(x', y), s = P0(x', y*), and r − s ≤ Δ·P0(x'). The naive transfer
     1 − ((1 − α)/(α·p))·Δ·ξ fails: with p0 = [[0.4, 0.6]], g = [0], y* = 0 no member's report
     changes, the success is 0 for every α, and that form gives 0.5 at α = ½.

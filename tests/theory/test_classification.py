@@ -411,6 +411,10 @@ def test_worst_case_2x2():
   assert float(plant_margin(TABLE_2X2, SIGNAL_2X2, 0, 0.1)[1]) == pytest.approx(0.01)
   assert float(worst_case_plant_success(TABLE_2X2, SIGNAL_2X2, 0, 0.1, 0.004)) == 1.0
   assert float(worst_case_plant_success(TABLE_2X2, SIGNAL_2X2, 0, 0.1, 0.006)) == 0.0
+  assert float(greedy_worst_case_plant_success(TABLE_2X2, SIGNAL_2X2, 0, 0.1, 0.006)) == 0.0
+  # The staircase bound keeps row 1 only while its margin 0.01 exceeds 2ε.
+  assert float(staircase_plant_bound(TABLE_2X2, SIGNAL_2X2, 0, 0.1, 0.004)) == 1.0
+  assert float(staircase_plant_bound(TABLE_2X2, SIGNAL_2X2, 0, 0.1, 0.006)) == 0.0
 
 
 def test_bounds_2x2():
@@ -455,6 +459,8 @@ def test_plant_3x3_unique_signal():
   # The margin at the signal row is α, so an ε-suboptimal learner flips it once ε ≥ α/2.
   assert float(worst_case_plant_success(TABLE_3X3, SIGNAL_3X3, 1, 0.1, 0.04)) == 1.0
   assert float(worst_case_plant_success(TABLE_3X3, SIGNAL_3X3, 1, 0.1, 0.06)) == 0.0
+  assert float(greedy_worst_case_plant_success(TABLE_3X3, SIGNAL_3X3, 1, 0.1, 0.04)) == 1.0
+  assert float(greedy_worst_case_plant_success(TABLE_3X3, SIGNAL_3X3, 1, 0.1, 0.06)) == 0.0
   assert float(plant_bound(TABLE_3X3, SIGNAL_3X3, 1, 0.1, 0.04)) == pytest.approx(0.2)
   assert float(plant_bound(TABLE_3X3, SIGNAL_3X3, 1, 0.1, 0.06)) == 0.0
   assert float(staircase_plant_bound(TABLE_3X3, SIGNAL_3X3, 1, 0.1, 0.04)) == 1.0
@@ -563,6 +569,16 @@ def test_finite_sample_bound_by_hand():
   assert margin > 0
   expected = 1 - np.sqrt((np.log(2) + np.log(100)) / 10_000)
   assert float(bound) == pytest.approx(expected)
+
+
+def test_finite_sample_bound_by_hand_3x3():
+  # One unseen signal row (K = 1), Y = 3, δ = 0.07, so δ' = 0.07/(2·1·3 + 1) = 0.01 again.
+  counts = jnp.array([[1500.0, 500.0, 500.0], [500.0, 1000.0, 1000.0], [0.0, 0.0, 0.0]])
+  bound = finite_sample_plant_bound(counts, jnp.array([2, 2, 2]), 1, 10_000, 0.0, 0.07)
+  expected = 1 - np.sqrt((np.log(2) + np.log(100)) / 10_000)
+  assert float(bound) == pytest.approx(expected)
+  # With ε = 0.25 the margin bound 0.5 − 0.5·4·R(5,000) ≈ 0.457 is below 2ε, so A is empty.
+  assert float(finite_sample_plant_bound(counts, jnp.array([2, 2, 2]), 1, 10_000, 0.25, 0.07)) == 0.0
 
 
 def test_finite_sample_bound_tends_to_staircase():
