@@ -51,7 +51,7 @@ def write_outputs(workdir, config, records: list[dict], figure, figure_name: str
   Returns the path of the PNG.
 
   Raises:
-    UserInputError: `workdir` holds config.json of a different config.
+    UserInputError: `workdir` contains the config.json of a different config.
   """
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
