@@ -12,7 +12,8 @@ import pytest
 from collective_jax import experiments
 from collective_jax.errors import UserInputError
 
-CONFIG_FOLDER = pathlib.Path(__file__).resolve().parents[2] / "configs"
+REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+CONFIG_FOLDER = REPOSITORY / "configs"
 
 EXPERIMENTS = ("theory_classification", "theory_risk", "theory_gradient")
 # An invalid override run through main, and the text that the error must contain; main turns
@@ -49,12 +50,13 @@ def runs(tmp_path_factory):
   for experiment in EXPERIMENTS:
     workdir = tmp_path_factory.mktemp(experiment)
     started[experiment] = (workdir, subprocess.Popen(
-        _command(experiment, workdir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        _command(experiment, workdir), cwd=REPOSITORY, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True))
   for name, (experiment, override, _) in INVALID.items():
     workdir = tmp_path_factory.mktemp(f"invalid_{name}")
     started[name] = (workdir, subprocess.Popen(
-        _command(experiment, workdir, override), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True))
+        _command(experiment, workdir, override), cwd=REPOSITORY, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True))
   finished = {}
   for name, (workdir, process) in started.items():
     _, stderr = process.communicate(timeout=600)
