@@ -1,51 +1,42 @@
 """collective_jax: algorithmic collective action in JAX.
 
 Signals, strategies, membership sampling, the encoder classifier, the vmapped sweep step and
-the metrics are importable from here; the theory lives in `collective_jax.theory`.
+the metrics are importable from here; the theory lives in `collective_jax.theory`. Names are
+imported on first use, so `import collective_jax.theory` does not load the model code.
 """
 
-from collective_jax.errors import UserInputError
-from collective_jax.membership import check_alphas
-from collective_jax.membership import collective_size
-from collective_jax.membership import sample_membership
-from collective_jax.metrics import seed_interval
-from collective_jax.metrics import success_rate
-from collective_jax.metrics import top1_accuracy
-from collective_jax.metrics import wilson_interval
-from collective_jax.models import PRESETS
-from collective_jax.models import EncoderClassifier
-from collective_jax.models import EncoderConfig
-from collective_jax.models import encoder_config
-from collective_jax.signals import SIGNALS
-from collective_jax.signals import CharacterEveryKWords
-from collective_jax.signals import WordAtRandomPositions
-from collective_jax.signals import build_signal
-from collective_jax.signals import signal_token_report
-from collective_jax.strategies import STRATEGIES
-from collective_jax.strategies import erase_signal
-from collective_jax.strategies import feature_label
-from collective_jax.strategies import feature_only
-from collective_jax.strategies import get_strategy
-from collective_jax.train import RunInputs
-from collective_jax.train import RunState
-from collective_jax.train import StepConfig
-from collective_jax.train import TrainData
-from collective_jax.train import classification_loss
-from collective_jax.train import init_run_state
-from collective_jax.train import make_multi_step
-from collective_jax.train import make_optimizer
-from collective_jax.train import make_predict
-from collective_jax.train import make_sweep_step
-from collective_jax.train import make_train_step
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "PRESETS", "SIGNALS", "STRATEGIES", "CharacterEveryKWords", "EncoderClassifier",
-    "EncoderConfig", "RunInputs", "RunState", "StepConfig", "TrainData", "UserInputError",
-    "WordAtRandomPositions", "build_signal", "check_alphas", "classification_loss",
-    "collective_size", "encoder_config", "erase_signal", "feature_label", "feature_only", "get_strategy",
-    "init_run_state", "make_multi_step", "make_optimizer", "make_predict", "make_sweep_step",
-    "make_train_step", "sample_membership", "seed_interval", "signal_token_report",
-    "success_rate", "top1_accuracy", "wilson_interval",
-]
+_EXPORTS = {
+    "collective_jax.errors": ["UserInputError"],
+    "collective_jax.membership": ["check_alphas", "collective_size", "sample_membership"],
+    "collective_jax.metrics": ["seed_interval", "success_rate", "top1_accuracy",
+                               "wilson_interval"],
+    "collective_jax.models": ["PRESETS", "EncoderClassifier", "EncoderConfig", "encoder_config",
+                              "load_pretrained"],
+    "collective_jax.signals": ["SIGNALS", "CharacterEveryKWords", "WordAtRandomPositions",
+                               "build_signal", "signal_token_report"],
+    "collective_jax.strategies": ["STRATEGIES", "erase_signal", "feature_label", "feature_only",
+                                  "get_strategy"],
+    "collective_jax.train": ["RunInputs", "RunState", "StepConfig", "TrainData",
+                             "classification_loss", "init_run_state", "make_multi_step",
+                             "make_optimizer", "make_predict", "make_sweep_step",
+                             "make_train_step"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+  if name not in _MODULE_OF:
+    raise AttributeError(f"module 'collective_jax' has no attribute {name!r}")
+  value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+  globals()[name] = value
+  return value
+
+
+def __dir__():
+  return sorted(set(globals()) | set(__all__))
