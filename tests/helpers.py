@@ -1,6 +1,7 @@
 """Helpers shared by tests: loading config files and writing small corpora."""
 
 import importlib.util
+import json
 import os
 import pathlib
 import subprocess
@@ -14,6 +15,18 @@ METRICS = ("success", "success_non_target", "clean_accuracy")
 # can flip the top-1 prediction of a test document whose two largest logits are nearly tied.
 # On the smoke config (100 test documents) each flip moves a metric by 0.01.
 RUNS_PER_PROGRAM_TOLERANCE = 0.03
+
+
+def assert_results_close(reference: str, other: str) -> None:
+  """Check two results.jsonl texts have the same runs and metrics within the tolerance."""
+  reference_records = [json.loads(line) for line in reference.splitlines()]
+  other_records = [json.loads(line) for line in other.splitlines()]
+  assert len(reference_records) == len(other_records)
+  for expected, actual in zip(reference_records, other_records):
+    assert expected["alpha"] == actual["alpha"]
+    assert expected["n_members"] == actual["n_members"]
+    for key in METRICS:
+      assert abs(expected[key] - actual[key]) <= RUNS_PER_PROGRAM_TOLERANCE, (key, expected, actual)
 
 
 def smoke_command(workdir, cache_dir, *overrides) -> list[str]:

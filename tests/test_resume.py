@@ -7,9 +7,8 @@ import re
 import signal
 import subprocess
 
-from tests.helpers import METRICS
 from tests.helpers import ROOT
-from tests.helpers import RUNS_PER_PROGRAM_TOLERANCE
+from tests.helpers import assert_results_close
 from tests.helpers import smoke_command as command
 from tests.helpers import smoke_run_to_end as run_to_end
 
@@ -60,12 +59,7 @@ def test_runs_per_program_within_tolerance(real_corpus_path, tmp_path, smoke_cac
                                           smoke_reference):
   together = run_to_end(real_corpus_path, tmp_path / "together", smoke_cache_dir,
                         "--config.runs_per_program=3")
-  for alone, joint in zip(map(json.loads, smoke_reference.splitlines()),
-                          map(json.loads, together.splitlines())):
-    assert alone["alpha"] == joint["alpha"]
-    assert alone["n_members"] == joint["n_members"]
-    for key in METRICS:
-      assert abs(alone[key] - joint[key]) <= RUNS_PER_PROGRAM_TOLERANCE, (key, alone, joint)
+  assert_results_close(smoke_reference, together)
 
 
 def test_non_finite_loss_stops_with_run_and_step(real_corpus_path, tmp_path, smoke_cache_dir):
