@@ -1,6 +1,5 @@
 """Nothing finished is lost: kill -9 and resume, bit-identical reruns, runs per program."""
 
-import json
 import os
 import random
 import re
