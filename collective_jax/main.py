@@ -37,10 +37,21 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected positional arguments: {argv[1:]}")
   logging.get_absl_handler().addFilter(_QuietLibraries())
-  config = _CONFIG.value
+  try:
+    config = _CONFIG.value
+    experiment_name = config.experiment
+  except OSError as error:
+    # ml_collections reports a missing or broken config file only when the config is used.
+    root = error
+    while root.__cause__ is not None:
+      root = root.__cause__
+    detail = [line.strip() for line in str(root).splitlines() if line.strip()][-1]
+    print(f"error: cannot load the --config file ({detail}). Pass an existing config file, "
+          f"for example --config=configs/signal.py.", file=sys.stderr)
+    sys.exit(2)
   distributed.maybe_initialize()
   try:
-    experiment = experiments.get(config.experiment)
+    experiment = experiments.get(experiment_name)
     experiment.run(config, _WORKDIR.value)
   except experiments.UserInputError as error:
     print(f"error: {error}", file=sys.stderr)
@@ -59,6 +70,13 @@ def parse_flags(argv: list[str]) -> list[str]:
     # ml_collections embeds the config file's traceback. Its first and last lines name the
     # file and the exception, which is all a user needs.
     message = lines[0] if len(lines) < 2 else f"{lines[0]} {lines[-1]}"
+    if "must have a value other than None" in message:
+      message += " Pass it, for example --config=configs/signal.py --workdir=runs/signal."
+    elif "invalid literal" in message or "could not convert" in message:
+      message += " Give a value of the field's type, as in the config file."
+  except OSError as error:
+    message = (f"cannot read the config file: {error}. Pass an existing file, for example "
+               f"--config=configs/signal.py.")
   except (AttributeError, KeyError, TypeError, ValueError) as error:
     detail = str(error.args[0] if error.args else error)
     field = re.search(r"\w+", detail)

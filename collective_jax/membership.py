@@ -29,8 +29,8 @@ def check_alphas(alphas: Sequence[float], num_examples: int) -> None:
   for alpha in alphas:
     if alpha > 0 and collective_size(alpha, num_examples) == 0:
       raise UserInputError(
-          f"alphas contains {alpha}, but round({alpha}·{num_examples}) = 0 members; the smallest "
-          f"α with one member is {0.5 / num_examples:.3g} (use {smallest:.3g} or larger)."
+          f"alphas contains {alpha}, but round({alpha}·{num_examples}) = 0 members. Use "
+          f"α ≥ 1/N = {smallest:.3g} for at least one member of the {num_examples} examples."
       )
 
 

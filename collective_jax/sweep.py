@@ -226,6 +226,7 @@ class _Progress:
     self.start = time.perf_counter()
     self.start_done = 0
     self.last_log = self.start
+    self.first_call = True
 
   def skip(self, steps: int) -> None:
     self.done += steps
@@ -234,6 +235,11 @@ class _Progress:
   def advance(self, steps: int, loss: float) -> None:
     self.done += steps
     now = time.perf_counter()
+    if self.first_call:
+      # The first call includes compilation, so rates start after it.
+      self.first_call = False
+      self.start, self.start_done, self.last_log = now, self.done, now
+      return
     if now - self.last_log < self.every_seconds and self.done < self.total_steps:
       return
     self.last_log = now

@@ -1,6 +1,7 @@
 """Invalid configs and data files fail before compilation with one message naming the fix."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -33,7 +34,7 @@ CONFIG_CASES = [
     ("alphas", (0.0, 1.0), r"alphas contains 1.0, outside \[0, 1\)"),
     ("alphas", (0.0, -0.2), r"alphas contains -0.2, outside \[0, 1\)"),
     ("alphas", (0.05, 0.05), r"duplicates \[0.05\]"),
-    ("alphas", (0.0, 0.001), r"round\(0.001·40\) = 0 members; the smallest α with one member is 0.0125"),
+    ("alphas", (0.0, 0.001), r"round\(0.001·40\) = 0 members. Use α ≥ 1/N = 0.025"),
     ("target", "Astronaut", "target='Astronaut' is not a label .* valid labels: Database_Administrator"),
     ("strategy", "label_flip", "strategy='label_flip' is unknown; valid strategies: feature_label"),
     ("signal.name", "sparkle", "signal.name='sparkle' is unknown; valid signals: character_every_k_words"),
@@ -72,7 +73,7 @@ DATA_CASES = [
     ("txt without lab", lambda tmp_path: write_resume_zip(
         tmp_path / "resumes_corpus.zip",
         {k: v for k, v in synthetic_resume_files(60).items() if k != "00003.lab"}),
-     "1 files .* have no matching .lab file \\(for example resumes_corpus/00003.txt\\)"),
+     "1 file\\(s\\) .* no matching .lab file \\(for example resumes_corpus/00003.txt\\)"),
     ("lab without txt", lambda tmp_path: write_resume_zip(
         tmp_path / "resumes_corpus.zip",
         {k: v for k, v in synthetic_resume_files(60).items() if k != "00007.txt"}),
@@ -136,3 +137,19 @@ def test_cli_rejects_unknown_variant(tmp_path):
   completed = run_main("--config=configs/signal.py:tiny", f"--workdir={tmp_path}")
   assert completed.returncode != 0
   assert "Unknown variant 'tiny'" in completed.stderr
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    (["--config=configs/absent.py", "--workdir=W"], "cannot load the --config file .*absent.py"),
+    (["--config=configs/signal.py:smoke", "--workdir=W", "--config.epochs=two"],
+     "invalid literal .* Give a value of the field's type"),
+    (["--config=configs/signal.py:smoke"], "--workdir must have a value .* Pass it"),
+])
+def test_cli_flag_errors_are_one_line(tmp_path, arguments, expected):
+  arguments = [a.replace("=W", f"={tmp_path}") for a in arguments]
+  completed = run_main(*arguments)
+  assert completed.returncode == 2
+  errors = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
+  assert len(errors) == 1
+  assert re.search(expected, errors[0]), errors[0]
+  assert "Traceback" not in completed.stderr

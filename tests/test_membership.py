@@ -42,7 +42,7 @@ def test_membership_is_uniform():
     ([0.0, 1.0], r"contains 1.0, outside \[0, 1\)"),
     ([-0.1], "outside"),
     ([0.01, 0.01], "duplicates"),
-    ([0.0001], r"round\(0.0001·1000\) = 0 members; the smallest α with one member is 0.0005"),
+    ([0.0001], r"round\(0.0001·1000\) = 0 members. Use α ≥ 1/N = 0.001"),
 ])
 def test_check_alphas_rejects(alphas, expected):
   with pytest.raises(UserInputError, match=expected):

@@ -129,3 +129,14 @@ def test_download_rejects_non_corpus(tmp_path):
   with pytest.raises(UserInputError, match="not a readable zip"):
     download.download(bogus.as_uri(), tmp_path / "data")
   assert not (tmp_path / "data" / "resumes_corpus.zip").exists()
+
+
+def test_download_rejects_url_without_scheme(tmp_path):
+  with pytest.raises(UserInputError, match="is not a valid address"):
+    download.download("/no/scheme/resumes.zip", tmp_path / "data")
+
+
+def test_download_dest_that_is_a_file(tmp_path):
+  (tmp_path / "occupied").write_text("")
+  with pytest.raises(UserInputError, match="Cannot create the data folder"):
+    download.download((tmp_path / "x.zip").as_uri(), tmp_path / "occupied")

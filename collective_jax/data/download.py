@@ -8,6 +8,7 @@ download never leaves a partial archive under the final name.
 
 import os
 import pathlib
+import sys
 import urllib.error
 import urllib.request
 
@@ -33,7 +34,11 @@ def download(url: str, dest: str | os.PathLike, chunk_bytes: int = 1 << 20) -> p
       is not a readable resume corpus.
   """
   dest = pathlib.Path(dest)
-  dest.mkdir(parents=True, exist_ok=True)
+  try:
+    dest.mkdir(parents=True, exist_ok=True)
+  except OSError as error:
+    raise UserInputError(f"Cannot create the data folder {str(dest)!r} ({error}); pass another "
+                         f"--dest.") from error
   target = dest / resumes.ZIP_NAME
   partial = target.with_name(target.name + ".part")
   try:
@@ -43,11 +48,15 @@ def download(url: str, dest: str | os.PathLike, chunk_bytes: int = 1 << 20) -> p
         while chunk := response.read(chunk_bytes):
           file.write(chunk)
           bar.update(len(chunk))
+  except ValueError as error:
+    partial.unlink(missing_ok=True)
+    raise UserInputError(f"--url={url!r} is not a valid address ({error}); give an http(s):// "
+                         f"or file:// URL.") from error
   except (urllib.error.URLError, OSError) as error:
     partial.unlink(missing_ok=True)
     raise UserInputError(
-        f"Could not download {url} ({error}). Check the network connection, or download the "
-        f"file by other means and place it at {target}."
+        f"Could not download {url} ({error}). Check the address and the network connection, or "
+        f"download the file by other means and place it at {target}."
     ) from error
   try:
     resumes.read_resume_corpus(partial)
@@ -64,7 +73,8 @@ def main(argv):
   try:
     path = download(_URL.value, resumes.resolve_data_path(_DEST.value))
   except UserInputError as error:
-    raise SystemExit(f"error: {error}") from error
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(2)
   print(path)
 
 

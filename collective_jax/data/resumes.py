@@ -102,7 +102,7 @@ def _read_zip(path: pathlib.Path) -> dict[str, bytes]:
       return {name: archive.read(name) for name in names}
   except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
     raise UserInputError(
-        f"{str(path)!r} is not a readable zip archive ({error}). Download it again. {GET_DATA_HINT}"
+        f"{str(path)!r} is not a readable zip archive ({error}). {GET_DATA_HINT}"
     ) from error
 
 
@@ -173,7 +173,7 @@ def _check_pairs(texts_by_stem, labels_by_stem, source):
     if unpaired:
       examples = ", ".join(present[s][0] for s in unpaired[:3])
       raise UserInputError(
-          f"{len(unpaired)} files in {source!r} have no matching {missing_kind} file "
+          f"{len(unpaired)} file(s) in {source!r} have no matching {missing_kind} file "
           f"(for example {examples}); every NNNNN.txt needs an NNNNN.lab. Restore the missing "
           f"files from the upstream archive or remove the unpaired ones."
       )

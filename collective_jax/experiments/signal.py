@@ -213,7 +213,8 @@ def write_outputs(workdir: pathlib.Path, records: list[dict], config) -> None:
   records = sorted(records, key=lambda r: r["run_index"])
   results_lib.write_csv(workdir / "results.csv", records, RESULT_COLUMNS)
   results_lib.write_csv(workdir / "summary.csv", summarise_over_seeds(records), SUMMARY_COLUMNS)
-  title = f"{config.strategy} strategy, target {config.target}\nsignal {dict(config.signal)}"
+  title = (f"{config.strategy} strategy, target {config.target}\n"
+           f"signal {signals_lib.build_signal(config.signal)!r}")
   plotting.plot_success_vs_alpha(records, workdir / "success_vs_alpha.png", title)
   logging.info("Wrote %s, %s, %s and %s.", workdir / results_lib.RESULTS_FILE,
                workdir / "results.csv", workdir / "summary.csv", workdir / "success_vs_alpha.png")
