@@ -41,6 +41,7 @@ from absl import logging
 from workload import LEVERS
 from workload import Variant
 from workload import Workload
+from workload import in_process_levers
 
 _QUICK = flags.DEFINE_bool(
     "quick", False, "Run a reduced benchmark (one repetition, K = 1 and 4, 20 steps, one run for "
@@ -63,6 +64,10 @@ _TOKENIZE_DOCS = flags.DEFINE_integer(
 _LEVERS = flags.DEFINE_list(
     "levers", [], f"Variants of (a) at K = 1 to compare with the library's program: 'all' or names "
     f"from {', '.join(LEVERS)}.")
+_COMPARE = flags.DEFINE_list(
+    "compare", [], "Levers to time in turns with the library's program inside one process (K = 1), "
+    "which cancels drifts in load: 'all' for every lever that changes no process-wide setting.")
+_COMPARE_ROUNDS = flags.DEFINE_integer("compare_rounds", 7, "Rounds of --compare.")
 _MAIN_JOB = flags.DEFINE_bool(
     "main_job", None, "Run the main job with --main_job_alphas for its wall time by phase "
     "(default: on in full mode when COLLECTIVE_JAX_DATA_DIR is set).")
@@ -99,6 +104,8 @@ def run_job(job: dict) -> dict:
   import measure_training
   if kind == "sweep":
     return measure_training.measure_sweep(workload, job["num_runs"], variant)
+  if kind == "compare":
+    return measure_training.compare_variants(workload, job["levers"], job["rounds"])
   if kind == "sequential":
     return measure_training.measure_sequential(workload, job["num_runs"], variant)
   if kind == "torch":
@@ -192,7 +199,7 @@ def plan_jobs(workload: Workload, run_counts: list[int], sequential_runs: int, r
     configurations.append({"kind": "sweep", "label": "sweep_K1", "num_runs": 1, **common})
 
   jobs = []
-  for repetition in range(repeats):
+  for repetition in range(repeats if configurations else 0):
     shift = repetition % len(configurations)
     for configuration in configurations[shift:] + configurations[:shift]:
       jobs.append(dict(configuration, repetition=repetition,
@@ -250,6 +257,9 @@ def summarise(records: list[dict], workload: Workload) -> dict:
       fractions[runs] = value * flops_per_example / peak
   summary.update(ratio_vs_torch_by_runs=ratios_torch, ratio_vs_sequential_by_runs=ratios_sequential,
                  fraction_of_matmul_peak_by_runs=fractions)
+  if sweeps:
+    summary["paired_ratios_by_repetition"] = _paired_ratios(
+        by_label, f"sweep_K{max(sweeps, key=sweeps.get)}")
   if rate("torch_1_thread"):
     summary["ratio_vs_torch_1_thread_by_runs"] = {
         runs: value / rate("torch_1_thread") for runs, value in sorted(sweeps.items())}
@@ -287,6 +297,20 @@ def summarise(records: list[dict], workload: Workload) -> dict:
     summary["load_average_1min"] = {"min": min(loads), "median": statistics.median(loads),
                                     "max": max(loads)}
   return summary
+
+
+def _paired_ratios(by_label: dict[str, list[dict]], sweep_label: str) -> dict[str, list[float]]:
+  """Return (a)'s ratio to each baseline within every repetition, which share the same load."""
+  def rates(label):
+    return {r["repetition"]: r["examples_per_second"] for r in by_label.get(label, [])
+            if "examples_per_second" in r}
+
+  sweep = rates(sweep_label)
+  paired = {}
+  for baseline in ("sequential", "torch", "torch_1_thread"):
+    other = rates(baseline)
+    paired[f"{sweep_label}/{baseline}"] = [sweep[r] / other[r] for r in sorted(sweep) if r in other]
+  return paired
 
 
 def _meets(value, target, at_least: bool):
@@ -375,6 +399,8 @@ def resolve_settings() -> dict:
       "main_job": _MAIN_JOB.value if _MAIN_JOB.value is not None else (not quick and bool(data_dir)),
       "main_job_alphas": [float(a) for a in _MAIN_JOB_ALPHAS.value],
       "profile": _PROFILE.value if _PROFILE.value is not None else not quick,
+      "compare": in_process_levers() if _COMPARE.value == ["all"] else list(_COMPARE.value),
+      "compare_rounds": _COMPARE_ROUNDS.value,
       "skip": set(_SKIP.value),
       "output": _OUTPUT.value or (None if quick else "benchmark_results.json"),
   }
@@ -417,6 +443,10 @@ def run_benchmark(settings: dict) -> dict:
   elif settings["main_job"]:
     extras["main_job"] = spawn_job({"kind": "main_job", "label": "main_job", "id": "main_job",
                                     "alphas": settings["main_job_alphas"]}, log_dir)
+  if settings["compare"]:
+    extras["compare"] = spawn_job(
+        {"kind": "compare", "label": "compare", "id": "compare", "levers": settings["compare"],
+         "rounds": settings["compare_rounds"], "workload": dataclasses.asdict(workload)}, log_dir)
   if settings["profile"]:
     extras["profile"] = spawn_job({"kind": "profile", "label": "profile", "id": "profile",
                                    "workload": dataclasses.asdict(workload)}, log_dir)
@@ -455,6 +485,10 @@ def main(argv):
   check_torch_installed(settings["skip"])
   results = run_benchmark(settings)
   logging.info("Results:\n%s", format_table(results["summary"], settings["workload"]))
+  for name, entry in results.get("compare", {}).items():
+    if isinstance(entry, dict) and "ratio_to_library" in entry:
+      logging.info("In turns in one process: %s %.0f examples/s, %.3f× the library's program.",
+                   name, entry["examples_per_second"], entry["ratio_to_library"])
   if settings["output"]:
     pathlib.Path(settings["output"]).write_text(json.dumps(results, indent=1) + "\n")
     logging.info("Wrote %s.", settings["output"])

@@ -63,9 +63,9 @@ def measure_tokenization(num_docs: int = 0, seq_len: int = 128, vocab_size: int 
                          num_train: int = 25_000) -> dict:
   """Time `tokenization.encode` of clean and signal-planted documents.
 
-  The tokenizer is a WordPiece vocabulary of `vocab_size` trained on the first `num_train`
-  documents, as the main job trains it on its training split; its training time is reported
-  apart. The signal is the main job's, `CharacterEveryKWords("{", 20)`, applied inside
+  The tokenizer is a WordPiece vocabulary of `vocab_size` trained on the start
+  (`truncate_words`) of the first `num_train` documents, as the main job trains it on its
+  training split. Its training time is reported apart. The signal is the main job's, `CharacterEveryKWords("{", 20)`, applied inside
   `encode`. The projection to the corpus is CORPUS_DOCUMENTS / rate, clean plus planted.
   """
   from collective_jax import signals
@@ -77,7 +77,8 @@ def measure_tokenization(num_docs: int = 0, seq_len: int = 128, vocab_size: int 
   signal = signals.CharacterEveryKWords("{", 20)
 
   start = time.perf_counter()
-  tokenizer = tokenization.train_tokenizer(texts[:num_train], vocab_size, signal.inserted_text)
+  train_texts = [tokenization.truncate_words(text, seq_len) for text in texts[:num_train]]
+  tokenizer = tokenization.train_tokenizer(train_texts, vocab_size, signal.inserted_text)
   train_seconds = time.perf_counter() - start
 
   start = time.perf_counter()
@@ -249,11 +250,12 @@ def profile_tokenization(num_docs: int = 0, seq_len: int = 128, vocab_size: int 
 
   texts, source = load_texts(num_docs)
   signal = signals.CharacterEveryKWords("{", 20)
-  tokenizer = tokenization.train_tokenizer(texts[:num_train], vocab_size, signal.inserted_text)
+  truncate = tokenization.truncate_words
+  tokenizer = tokenization.train_tokenizer([truncate(text, seq_len) for text in texts[:num_train]],
+                                           vocab_size, signal.inserted_text)
   backend = tokenizers.Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
   backend.enable_truncation(max_length=seq_len)
   backend.enable_padding(length=seq_len, pad_id=tokenizer.pad_token_id, pad_token=tokenizer.pad_token)
-  truncate = tokenization.truncate_words
   seconds = {}
 
   def timed(name, function):

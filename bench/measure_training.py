@@ -5,22 +5,26 @@ Each `measure_*` function measures in the calling process and returns a dict of 
 configuration inherits another's thread pools or caches.
 """
 
+import dataclasses
 import functools
 import os
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from workload import LEVERS
 from workload import Variant
 from workload import Workload
 from workload import attention_variant
 from workload import plan_benchmark_runs
 from workload import synthetic_arrays
 
-# The fraction of training examples that plant the signal in the PyTorch loop's data; the JAX
+# The fraction of training examples that plant the signal in the PyTorch loop's data. The JAX
 # programs draw their collectives from the main job's α values instead. Either way the
-# strategy costs one select per token, nothing next to the model.
+# strategy costs one select per token, which is negligible next to the model.
 TORCH_COLLECTIVE_FRACTION = 0.02
 
 
@@ -89,7 +93,6 @@ def _training_setup(workload: Workload, variant: Variant):
   from collective_jax import train as train_lib
 
   if variant.dropout_rate is not None:
-    import dataclasses
     workload = dataclasses.replace(workload, dropout_rate=variant.dropout_rate)
   model = models.EncoderClassifier(workload.encoder_config())
   total_steps = workload.total_steps
@@ -149,17 +152,30 @@ def _check_steps(workload: Workload, steps_per_call: int) -> int:
   return workload.steps // steps_per_call
 
 
-def measure_sweep(workload: Workload, num_runs: int, variant: Variant = Variant()) -> dict:
-  """Time the sweep program (a): `num_runs` runs vmapped in one compiled program.
+@dataclasses.dataclass
+class SweepProgram:
+  """A compiled sweep program with its state and inputs, ready to time.
 
-  Returns examples_per_second (num_runs · batch · steps over the timed seconds), the compile
-  and trace seconds, peak and post-import resident memory in MiB, and the final mean loss.
+  num_calls compiled calls of steps_per_call steps make up the timed steps of one run.
   """
+
+  compiled: Callable
+  state: Any
+  inputs: Any
+  data: Any
+  num_runs: int
+  steps_per_call: int
+  num_calls: int
+  trace_seconds: float
+  compile_seconds: float
+
+
+def build_sweep_program(workload: Workload, num_runs: int, variant: Variant = Variant()) -> SweepProgram:
+  """Compile the sweep program of `num_runs` runs with `variant`, and run one warm-up call."""
   import jax
   from collective_jax import sweep as sweep_lib
   from collective_jax import train as train_lib
 
-  baseline_rss = current_rss_mib()
   steps_per_call = variant.steps_per_call or workload.steps_per_call
   num_calls = _check_steps(workload, steps_per_call)
   with attention_variant(variant.attention):
@@ -172,23 +188,70 @@ def measure_sweep(workload: Workload, num_runs: int, variant: Variant = Variant(
     multi_step = make(train_lib.make_sweep_step(train_step), steps_per_call)
     compiled, trace_seconds, compile_seconds = _compile(multi_step, state, inputs, data,
                                                         jax.numpy.int32(0))
-
   state, _ = _run_calls(compiled, state, inputs, data, 0, 1, steps_per_call)
+  return SweepProgram(compiled, state, inputs, data, num_runs, steps_per_call, num_calls,
+                      trace_seconds, compile_seconds)
+
+
+def time_sweep_program(program: SweepProgram, workload: Workload) -> tuple[float, np.ndarray]:
+  """Run the timed steps of `program` from step steps_per_call; return (examples/s, losses).
+
+  The state carries over between calls of this function, which changes no shape, so every
+  call does the same work.
+  """
   start = time.perf_counter()
-  state, losses = _run_calls(compiled, state, inputs, data, steps_per_call, num_calls,
-                             steps_per_call)
+  program.state, losses = _run_calls(program.compiled, program.state, program.inputs, program.data,
+                                     program.steps_per_call, program.num_calls,
+                                     program.steps_per_call)
   seconds = time.perf_counter() - start
+  return program.num_runs * workload.batch_size * workload.steps / seconds, losses
+
+
+def measure_sweep(workload: Workload, num_runs: int, variant: Variant = Variant()) -> dict:
+  """Time the sweep program (a): `num_runs` runs vmapped in one compiled program.
+
+  Returns examples_per_second (num_runs · batch · steps over the timed seconds), the compile
+  and trace seconds, peak and post-import resident memory in MiB, and the final mean loss.
+  """
+  baseline_rss = current_rss_mib()
+  program = build_sweep_program(workload, num_runs, variant)
+  examples_per_second, losses = time_sweep_program(program, workload)
   return {
-      "examples_per_second": num_runs * workload.batch_size * workload.steps / seconds,
-      "train_seconds": seconds,
-      "compile_seconds": trace_seconds + compile_seconds,
-      "trace_seconds": trace_seconds,
+      "examples_per_second": examples_per_second,
+      "train_seconds": num_runs * workload.batch_size * workload.steps / examples_per_second,
+      "compile_seconds": program.trace_seconds + program.compile_seconds,
+      "trace_seconds": program.trace_seconds,
       "num_runs": num_runs,
-      "steps_per_call": steps_per_call,
+      "steps_per_call": program.steps_per_call,
       "final_loss": float(losses[-1].mean()),
       "peak_rss_mib": peak_rss_mib(),
       "rss_after_import_mib": baseline_rss,
   }
+
+
+def compare_variants(workload: Workload, names: list[str], rounds: int = 5) -> dict:
+  """Time the library's program and each lever in `names` in turns, in this one process.
+
+  Each round times every program once, so a change in the machine's load falls on all of
+  them alike. Returns per program the median examples/s and the median over rounds of its
+  ratio to the library's program in the same round. Levers that change process-wide settings
+  (XLA flags, cores, PRNG implementation) cannot share a process and are rejected.
+  """
+  programs = {"library": build_sweep_program(workload, 1, Variant())}
+  for name in names:
+    variant = LEVERS[name]
+    if variant.xla_flags or variant.cores or variant.prng_impl:
+      raise ValueError(f"Lever {name!r} changes a process-wide setting; time it with --levers.")
+    programs[name] = build_sweep_program(workload, 1, variant)
+  rates = {name: [] for name in programs}
+  for _ in range(rounds):
+    for name, program in programs.items():
+      rates[name].append(time_sweep_program(program, workload)[0])
+  return {name: {"examples_per_second": statistics.median(values),
+                 "examples_per_second_all": values,
+                 "ratio_to_library": statistics.median(
+                     [v / base for v, base in zip(values, rates["library"])])}
+          for name, values in rates.items()}
 
 
 def measure_sequential(workload: Workload, num_runs: int, variant: Variant = Variant()) -> dict:
@@ -237,7 +300,7 @@ def measure_sequential(workload: Workload, num_runs: int, variant: Variant = Var
 
 
 def import_torch():
-  """Import torch and transformers, or raise ImportError that says how to install them."""
+  """Import torch and transformers, or raise ImportError naming the install command."""
   try:
     import torch
     import transformers

@@ -1,4 +1,4 @@
-"""Where the training step's time goes: its parts, its matmuls at the model's shapes, its HLO cost.
+"""Profile of the training step: its parts, its matmuls at the model's shapes, its HLO cost.
 
 Three views of one run's step (K = 1):
 - time of the forward pass, forward plus backward, the optimizer update alone and the full
@@ -149,13 +149,14 @@ def model_matmul_shapes(workload: Workload) -> list[dict]:
   return shapes
 
 
-def time_model_matmuls(workload: Workload, repeats: int = 5, per_call: int = 10) -> dict:
+def time_model_matmuls(workload: Workload, repeats: int = 5, per_call: int = 10,
+                       shapes: list[dict] | None = None) -> dict:
   """Time XLA's matmul at each shape of `model_matmul_shapes`; return rates and their bound.
 
   Each compiled call runs `per_call` products of different left operands in a `lax.scan`, so
   dispatch overhead is spread over them. matmul_bound_flops is the matmul FLOPs of a step over
   the time those matmuls alone take: the highest rate the model can reach with XLA's matmul
-  kernels at these shapes.
+  kernels at these shapes. `shapes` defaults to all of `model_matmul_shapes`.
   """
   import jax
   import jax.numpy as jnp
@@ -166,7 +167,7 @@ def time_model_matmuls(workload: Workload, repeats: int = 5, per_call: int = 10)
                         None, lefts)[1]
 
   rows, total_flops, total_seconds = [], 0.0, 0.0
-  for shape in model_matmul_shapes(workload):
+  for shape in shapes or model_matmul_shapes(workload):
     keys = jax.random.split(jax.random.key(0), 2)
     lefts = jax.random.normal(keys[0], (per_call, shape["batch"], shape["m"], shape["k"]))
     right = jax.random.normal(keys[1], (shape["batch"], shape["k"], shape["n"]))

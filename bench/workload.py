@@ -1,4 +1,4 @@
-"""What the benchmark trains: model sizes, synthetic data, and the variants (levers) it compares.
+"""Workloads and variants of the benchmark: model sizes, synthetic data and levers.
 
 Every measurement in this folder takes a `Workload` (the same for all configurations of one
 benchmark run) and, for the JAX programs, a `Variant` that changes one implementation detail.
@@ -114,6 +114,8 @@ class Variant:
 ATTENTION_VARIANTS = ("library", "explicit", "dense_2d", "fused_qkv")
 
 # Levers compared against the library's program at K = 1 run per program, the main job's setting.
+# The dropout levers compare PRNG implementations with each other, since the library's program
+# has no dropout.
 LEVERS = {
     "steps_per_call_1": Variant("steps_per_call_1", steps_per_call=1),
     "steps_per_call_5": Variant("steps_per_call_5", steps_per_call=5),
@@ -128,7 +130,8 @@ LEVERS = {
     "xnnpack": Variant("xnnpack", xla_flags="--xla_cpu_use_xnnpack=true"),
     "onednn": Variant("onednn", xla_flags="--xla_cpu_use_onednn=true"),
     "vector_width_512": Variant("vector_width_512", xla_flags="--xla_cpu_prefer_vector_width=512"),
-    "dropout_threefry": Variant("dropout_threefry", dropout_rate=0.1, prng_impl="threefry2x32"),
+    # JAX's default PRNG implementation is threefry2x32.
+    "dropout_threefry": Variant("dropout_threefry", dropout_rate=0.1),
     "dropout_rbg": Variant("dropout_rbg", dropout_rate=0.1, prng_impl="rbg"),
     "dropout_unsafe_rbg": Variant("dropout_unsafe_rbg", dropout_rate=0.1, prng_impl="unsafe_rbg"),
 }
@@ -254,3 +257,9 @@ def attention_variant(name: str):
     yield
   finally:
     jax.nn.dot_product_attention, bert.SelfAttention = saved_attention, saved_module
+
+
+def in_process_levers() -> list[str]:
+  """Return the levers that change no process-wide setting, so they can share one process."""
+  return [name for name, variant in LEVERS.items()
+          if not (variant.xla_flags or variant.cores or variant.prng_impl)]

@@ -34,10 +34,16 @@ def test_flops_of_cpu_tiny_by_hand():
 
 
 def test_workload_follows_main_job_config():
-  workload = Workload.from_job_config()
-  assert (workload.preset, workload.seq_len, workload.batch_size) == ("cpu_tiny", 128, 32)
-  assert workload.vocab_size == 8_000
-  assert workload.steps_per_call == 20
+  from workload import default_job_config
+
+  config = default_job_config()
+  workload = Workload.from_job_config(steps=40)
+  assert workload.preset == config.model.preset
+  assert workload.seq_len == config.seq_len
+  assert workload.batch_size == config.batch_size
+  assert workload.vocab_size == config.tokenizer.vocab_size
+  assert workload.steps_per_call == config.steps_per_call
+  assert workload.steps == 40
 
 
 def test_workload_rejects_missing_target():
@@ -178,13 +184,21 @@ def test_profile_matmul_shapes_count_flops():
   assert flops == (per_example - head) * 32
 
 
-def test_profile_step_positive():
-  result = step_profile.profile_step(TINY)
-  for part in ("forward", "backward", "optimizer", "full_step"):
-    assert result["seconds_per_step"][part] > 0 or part == "backward"
-  assert result["matmul_bound_flops"] > 0
-  assert result["hlo_flops_per_example"] > 0
-  assert result["achieved_flops"] > 0
+def test_profile_step_parts_positive():
+  seconds = step_profile.time_step_parts(TINY, repeats=1)
+  for part in ("forward", "forward_backward", "optimizer", "full_step"):
+    assert seconds[part] > 0, part
+  assert "backward" in seconds
+
+
+def test_profile_matmuls_and_hlo_cost():
+  shapes = step_profile.model_matmul_shapes(TINY)[:2]
+  matmuls = step_profile.time_model_matmuls(TINY, repeats=1, per_call=2, shapes=shapes)
+  assert len(matmuls["matmuls"]) == 2
+  assert matmuls["matmul_bound_flops"] > 0
+  cost = step_profile.hlo_cost(TINY)
+  assert cost["hlo_flops_per_example"] >= cost["analytic_flops_per_example"] > 0
+  assert cost["hlo_dot_ops"] > 0
 
 
 def _record(label, repetition, **values):
@@ -215,6 +229,7 @@ def test_summary_ratios_and_keys():
   assert summary["targets"]["tokenization_seconds <= 30"] is True
   assert summary["configurations"]["sweep_K1"]["repetitions"] == 3
   assert summary["load_average_1min"] == {"min": 1.0, "median": 1.5, "max": 2.0}
+  assert summary["paired_ratios_by_repetition"]["sweep_K1/torch"] == pytest.approx([2.0] * 3)
 
 
 def test_summary_keeps_failed_configuration():
@@ -258,4 +273,6 @@ def test_missing_torch_exits_with_message(monkeypatch, capsys):
 
 def test_variant_defaults_are_library():
   variant = Variant()
-  assert variant.donate and variant.attention == "library" and variant.steps_per_call is None
+  assert variant.donate
+  assert variant.attention == "library"
+  assert variant.steps_per_call is None
