@@ -79,7 +79,7 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
   config.model.attention_dropout_rate = config_dict.placeholder(float)
 
   # Tokens per document, [CLS] and [SEP] included; longer documents are truncated.
-  config.seq_len = 128
+  config.seq_len = 96
   config.batch_size = 32
   config.epochs = 1
   # Peak AdamW learning rate, reached after warmup_fraction of the steps, then linear decay.
