@@ -10,7 +10,7 @@ Configurations, all on one model size, sequence length, batch and number of opti
   (b) sequential: runs one after another with the single-run step (make_train_step +
       make_multi_step);
   (c) torch: a plain PyTorch loop over transformers' BertForSequenceClassification, with as
-      many threads as cores (and, in full mode, torch_1_thread with one thread);
+      many threads as cores, and torch_1_thread, the same with one thread;
   (d) matmul_peak: large float32 jnp.dot, the machine's matmul ceiling.
 Also tokenization throughput, the main job's wall time by phase, a profile of the training
 step, and optionally levers (variants of (a) with one run per program).
@@ -260,9 +260,10 @@ def summarise(records: list[dict], workload: Workload) -> dict:
   if sweeps:
     summary["paired_ratios_by_repetition"] = _paired_ratios(
         by_label, f"sweep_K{max(sweeps, key=sweeps.get)}")
-  if rate("torch_1_thread"):
+  if rate("torch_1_thread") and sweeps:
     summary["ratio_vs_torch_1_thread_by_runs"] = {
         runs: value / rate("torch_1_thread") for runs, value in sorted(sweeps.items())}
+    summary["ratio_vs_torch_1_thread"] = max(sweeps.values()) / rate("torch_1_thread")
   if sweeps:
     best = max(sweeps, key=sweeps.get)
     summary.update(best_runs_per_program=best,
@@ -422,7 +423,7 @@ def run_benchmark(settings: dict) -> dict:
   workload = settings["workload"]
   jobs = plan_jobs(workload, settings["runs"], settings["sequential_runs"], settings["repeats"],
                    settings["levers"], settings["tokenize_docs"], settings["matmul"],
-                   settings["skip"], torch_one_thread=not settings["quick"])
+                   settings["skip"], torch_one_thread=True)
   machine = machine_info()
   logging.info("Benchmark on %s (%d cores): %d jobs. %s", machine["cpu"], machine["cores"],
                len(jobs), machine["uptime"])
@@ -495,7 +496,8 @@ def main(argv):
   if settings["quick"]:
     summary = results["summary"]
     line = {key: summary.get(key) for key in (
-        "ratio_vs_torch", "ratio_vs_sequential", "fraction_of_matmul_peak", "best_runs_per_program",
+        "ratio_vs_torch", "ratio_vs_torch_1_thread", "ratio_vs_sequential",
+        "fraction_of_matmul_peak", "best_runs_per_program", "paired_ratios_by_repetition",
         "matmul_peak_flops", "achieved_flops", "tokenization_projected_seconds",
         "load_average_1min")}
     line["examples_per_second"] = {label: entry.get("examples_per_second")
