@@ -118,7 +118,8 @@ def encode(
     if transform is not None:
       text = transform(text, index)
     prepared.append(truncate_words(text, seq_len))
-  encodings = backend.encode_batch(prepared)
+  # encode_batch_fast skips character offsets, which are not needed here: same ids, less time.
+  encodings = backend.encode_batch_fast(prepared)
   return np.asarray([e.ids for e in encodings], dtype=np.int32)
 
 
