@@ -1,4 +1,4 @@
-"""Which training examples join the collective, for each collective size α."""
+"""Membership of the collective: the training examples that join it, for each collective size α."""
 
 from collections.abc import Sequence
 

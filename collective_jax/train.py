@@ -35,7 +35,7 @@ class TrainData:
 
 @flax.struct.dataclass
 class RunInputs:
-  """What distinguishes one run from another besides its state.
+  """Per-run inputs that distinguish one run from another besides its state.
 
   member: bool[N], the run's collective; order: int32[epochs, N], the example order of each
   epoch.

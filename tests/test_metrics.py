@@ -37,7 +37,9 @@ def test_seed_interval_student_t():
 
 def test_seed_interval_single_seed_is_undefined():
   mean, low, high = seed_interval([0.7])
-  assert mean == 0.7 and np.isnan(low) and np.isnan(high)
+  assert mean == 0.7
+  assert np.isnan(low)
+  assert np.isnan(high)
 
 
 def test_summary_over_seeds():

@@ -96,7 +96,8 @@ def test_split_is_deterministic_and_disjoint(tmp_path):
   train, test = split_corpus(corpus, 40, seed=3)
   train_again, _ = split_corpus(corpus, 40, seed=3)
   other, _ = split_corpus(corpus, 40, seed=4)
-  assert len(train) == 40 and len(test) == 10
+  assert len(train) == 40
+  assert len(test) == 10
   assert train.ids == train_again.ids
   assert train.ids != other.ids
   assert not set(train.ids) & set(test.ids)

@@ -23,9 +23,11 @@ def test_unseen_extra_character_gets_own_token(tokenizer):
 
 def test_encode_shapes_and_special_tokens(tokenizer):
   ids = tokenization.encode(tokenizer, ["python developer", "sql " * 50], seq_len=16)
-  assert ids.shape == (2, 16) and ids.dtype == np.int32
+  assert ids.shape == (2, 16)
+  assert ids.dtype == np.int32
   assert ids[0, 0] == tokenizer.cls_token_id
-  assert ids[0, 3] == tokenizer.sep_token_id and ids[0, 4] == tokenizer.pad_token_id
+  assert ids[0, 3] == tokenizer.sep_token_id
+  assert ids[0, 4] == tokenizer.pad_token_id
   assert ids[1, -1] == tokenizer.sep_token_id  # truncated, still closed by [SEP]
 
 

@@ -15,6 +15,7 @@ import jax
 import numpy as np
 
 from collective_jax import distributed
+from collective_jax import membership as membership_lib
 from collective_jax import metrics
 from collective_jax import models
 from collective_jax import plotting
@@ -22,9 +23,7 @@ from collective_jax import results as results_lib
 from collective_jax import signals as signals_lib
 from collective_jax import strategies as strategies_lib
 from collective_jax import sweep as sweep_lib
-from collective_jax import tokenization
 from collective_jax import train as train_lib
-from collective_jax.errors import UserInputError
 from collective_jax.experiments import signal_setup
 
 RESULT_COLUMNS = [
@@ -162,7 +161,7 @@ def make_evaluate(model, config, arrays, test_labels, target, pad_id, num_train,
       hits, n = metrics.success_rate(planted_logits[position], target)
       hits_nt, n_nt = metrics.success_rate(planted_logits[position][non_target], target)
       hits_clean, n_clean = metrics.top1_accuracy(clean_logits[position], test_labels)
-      record = {"n_members": sweep_lib.membership_lib.collective_size(run.alpha, num_train),
+      record = {"n_members": membership_lib.collective_size(run.alpha, num_train),
                 "n_test": n, "n_test_non_target": n_nt}
       for key, (k, m) in (("success", (hits, n)), ("success_non_target", (hits_nt, n_nt)),
                           ("clean_accuracy", (hits_clean, n_clean))):
