@@ -28,7 +28,7 @@ from workload import synthetic_arrays
 TORCH_COLLECTIVE_FRACTION = 0.02
 
 
-def training_flops_per_example(config, seq_len: int) -> float:
+def training_flops_per_example(config, seq_len: int, last_layer_all_tokens: bool = False) -> float:
   """Count the matmul FLOPs of training on one example: forward plus backward = 3 × forward.
 
   With L = seq_len, H = hidden size, I = intermediate size, C = labels and a multiply-add
@@ -37,6 +37,11 @@ def training_flops_per_example(config, seq_len: int) -> float:
     per layer:  query, key, value and output projections   4 · 2·L·H·H
                 attention scores Q·Kᵀ and context P·V       2 · 2·L·L·H  (all heads together)
                 feed-forward, H → I and I → H               2 · 2·L·H·I
+    last layer, first token only (the library's model):
+                key and value projections                   2 · 2·L·H·H
+                query and output projections                2 · 2·H·H
+                attention of one query                      2 · 2·L·H
+                feed-forward                                2 · 2·H·I
     head:       dense layer and classifier on the first token   2·H·H + 2·H·C
 
   The backward pass computes two matmuls per forward matmul (the gradients with respect to
@@ -46,12 +51,17 @@ def training_flops_per_example(config, seq_len: int) -> float:
   Args:
     config: an `EncoderConfig` (hidden_size, num_layers, intermediate_size, num_labels).
     seq_len: tokens per example.
+    last_layer_all_tokens: count the last layer at every position, as a model that does not
+      skip the positions its head ignores (PyTorch's BertForSequenceClassification) computes.
   """
   length, hidden, inner = seq_len, config.hidden_size, config.intermediate_size
   per_layer = 4 * 2 * length * hidden * hidden + 2 * 2 * length * length * hidden + (
       2 * 2 * length * hidden * inner)
+  first_token_layer = (2 * 2 * length * hidden * hidden + 2 * 2 * hidden * hidden
+                       + 2 * 2 * length * hidden + 2 * 2 * hidden * inner)
+  last_layer = per_layer if last_layer_all_tokens else first_token_layer
   head = 2 * hidden * hidden + 2 * hidden * config.num_labels
-  forward = config.num_layers * per_layer + head
+  forward = (config.num_layers - 1) * per_layer + last_layer + head
   return 3.0 * forward
 
 

@@ -4,6 +4,12 @@ Post-layer-norm transformer layers as in BERT and DistilBERT: token and position
 (plus token types for BERT), L layers of multi-head self-attention and a GELU feed-forward
 block, and a classification head on the first ([CLS]) token. Parameter names follow the
 Hugging Face checkpoints closely so that their weights map one to one.
+
+Since the head reads only the first token, the last layer computes only that position: its
+query, attention output and feed-forward block see one token, while its keys and values still
+span the sequence. The logits and gradients are those of the full computation; the saving is a
+layer's worth of work less the key and value projections (for the 2-layer `cpu_tiny` at 96
+tokens, 40.5 instead of 70.8 MFLOP of matmuls per training example).
 """
 
 import dataclasses
@@ -91,16 +97,19 @@ def encoder_config(preset: str, vocab_size: int, num_labels: int, **overrides) -
 
 
 class SelfAttention(nn.Module):
+  """Multi-head self-attention; with first_token_only, only the first position queries."""
+
   config: EncoderConfig
 
   @nn.compact
-  def __call__(self, x, mask, deterministic):
+  def __call__(self, x, mask, deterministic, first_token_only=False):
     cfg = self.config
     batch, length, _ = x.shape
     head_dim = cfg.hidden_size // cfg.num_heads
     dense = lambda name: nn.Dense(cfg.hidden_size, dtype=cfg.dtype, name=name)
-    split = lambda y: y.reshape(batch, length, cfg.num_heads, head_dim)
-    query, key, value = (split(dense(n)(x)) for n in ("query", "key", "value"))
+    split = lambda y: y.reshape(batch, y.shape[1], cfg.num_heads, head_dim)
+    query = split(dense("query")(x[:, :1] if first_token_only else x))
+    key, value = (split(dense(n)(x)) for n in ("key", "value"))
     if cfg.attention_dropout_rate > 0 and not deterministic:
       # The fused kernel has no dropout, so fall back to explicit attention weights.
       logits = jnp.einsum("bqhd,bkhd->bhqk", query, key) / jnp.sqrt(head_dim).astype(cfg.dtype)
@@ -110,21 +119,26 @@ class SelfAttention(nn.Module):
       context = jnp.einsum("bhqk,bkhd->bqhd", weights, value)
     else:
       context = jax.nn.dot_product_attention(query, key, value, mask=mask[:, None, None, :])
-    return dense("output")(context.reshape(batch, length, cfg.hidden_size))
+    return dense("output")(context.reshape(batch, query.shape[1], cfg.hidden_size))
 
 
 class TransformerLayer(nn.Module):
+  """Post-layer-norm transformer layer: [B, L, H] to [B, L, H], or [B, 1, H] for the first
+  position alone when first_token_only is True."""
+
   config: EncoderConfig
 
   @nn.compact
-  def __call__(self, x, mask, deterministic):
+  def __call__(self, x, mask, deterministic, first_token_only=False):
     cfg = self.config
-    batch, length, hidden = x.shape
     norm = lambda name: nn.LayerNorm(epsilon=cfg.layer_norm_epsilon, dtype=cfg.dtype, name=name)
     dropout = nn.Dropout(cfg.dropout_rate)
 
-    attended = SelfAttention(cfg, name="attention")(x, mask, deterministic)
+    attended = SelfAttention(cfg, name="attention")(x, mask, deterministic, first_token_only)
+    if first_token_only:
+      x = x[:, :1]
     x = norm("attention_layer_norm")(x + dropout(attended, deterministic=deterministic))
+    batch, length, hidden = x.shape
 
     # Keeping the feed-forward block 2-D ([B·L, H]) is markedly faster on XLA's CPU backend.
     flat = x.reshape(batch * length, hidden)
@@ -167,7 +181,9 @@ class EncoderClassifier(nn.Module):
 
     mask = attention_mask.astype(bool)
     for i in range(cfg.num_layers):
-      x = TransformerLayer(cfg, name=f"layer_{i}")(x, mask, deterministic)
+      # The head reads only the first token, so the last layer computes only that position.
+      first_token_only = i == cfg.num_layers - 1
+      x = TransformerLayer(cfg, name=f"layer_{i}")(x, mask, deterministic, first_token_only)
 
     first_token = x[:, 0]
     if cfg.head == "bert":
@@ -177,3 +193,20 @@ class EncoderClassifier(nn.Module):
     pooled = nn.Dropout(cfg.dropout_rate)(pooled, deterministic=deterministic)
     logits = nn.Dense(cfg.num_labels, dtype=cfg.dtype, name="classifier")(pooled)
     return logits.astype(jnp.float32)
+
+
+def all_positions():
+  """Context manager under which every layer, the last included, computes every position.
+
+  The logits are unchanged; only the work differs. It exists to check that equality and to
+  measure what skipping the positions the head ignores saves. Trace or apply the model inside
+  it, for example `with all_positions(): logits = model.apply(variables, ids, mask)`.
+  """
+
+  def compute_every_position(next_fun, args, kwargs, context):
+    if isinstance(context.module, TransformerLayer) and context.method_name == "__call__":
+      kwargs = dict(kwargs, first_token_only=False)
+      args = args[:3]
+    return next_fun(*args, **kwargs)
+
+  return nn.intercept_methods(compute_every_position)
