@@ -38,20 +38,21 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from workload import LEVER_RUNS
 from workload import LEVERS
 from workload import Variant
 from workload import Workload
 from workload import in_process_levers
 
 _QUICK = flags.DEFINE_bool(
-    "quick", False, "Run a reduced benchmark (one repetition, K = 1 and 4, 20 steps, one run for "
+    "quick", False, "Run a reduced benchmark (one repetition, K = 1, 2 and 4, 20 steps, one run for "
     "(b) and (c), 2,000 documents, no main job, no profile) in about 2 minutes and print one JSON "
     "line.")
 _OUTPUT = flags.DEFINE_string(
     "output", None, "Path of the JSON results file. Default: benchmark_results.json in the "
     "current folder in full mode, no file in quick mode.")
 _REPEATS = flags.DEFINE_integer("repeats", None, "Repetitions of every configuration (3; quick: 1).")
-_RUNS = flags.DEFINE_list("runs", None, "Runs per program K of the sweep program (1,4,8,16; quick: 1,4).")
+_RUNS = flags.DEFINE_list("runs", None, "Runs per program K of the sweep program (1,2,4,8,16; quick: 1,2,4).")
 _STEPS = flags.DEFINE_integer(
     "steps", None, "Timed optimizer steps per run, a multiple of steps_per_call (60; quick: 20).")
 _SEQUENTIAL_RUNS = flags.DEFINE_integer(
@@ -62,7 +63,7 @@ _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Examples per step and ru
 _TOKENIZE_DOCS = flags.DEFINE_integer(
     "tokenize_docs", None, "Documents to tokenize; 0 for all 29,035 (quick: 2,000).")
 _LEVERS = flags.DEFINE_list(
-    "levers", [], f"Variants of (a) at K = 1 to compare with the library's program: 'all' or names "
+    "levers", [], f"Variants of (a) at K = {LEVER_RUNS} to compare with the library's program: 'all' or names "
     f"from {', '.join(LEVERS)}.")
 _COMPARE = flags.DEFINE_list(
     "compare", [], "Levers to time in turns with the library's program inside one process (K = 1), "
@@ -101,6 +102,9 @@ def run_job(job: dict) -> dict:
     import jax
     jax.config.update("jax_default_prng_impl", variant.prng_impl)
 
+  if kind == "sweep":
+    from collective_jax import distributed
+    distributed.configure_cpu_devices(variant.cpu_devices, job["num_runs"])
   import measure_training
   if kind == "sweep":
     return measure_training.measure_sweep(workload, job["num_runs"], variant)
@@ -193,10 +197,11 @@ def plan_jobs(workload: Workload, run_counts: list[int], sequential_runs: int, r
     configurations.append({"kind": "tokenize", "label": "tokenization", "documents": tokenize_docs,
                            **common})
   for name in levers:
-    configurations.append({"kind": "sweep", "label": f"lever:{name}", "num_runs": 1,
+    configurations.append({"kind": "sweep", "label": f"lever:{name}", "num_runs": LEVER_RUNS,
                            "variant": dataclasses.asdict(LEVERS[name]), **common})
-  if levers and "sweep_K1" not in [c["label"] for c in configurations]:
-    configurations.append({"kind": "sweep", "label": "sweep_K1", "num_runs": 1, **common})
+  if levers and f"sweep_K{LEVER_RUNS}" not in [c["label"] for c in configurations]:
+    configurations.append({"kind": "sweep", "label": f"sweep_K{LEVER_RUNS}",
+                           "num_runs": LEVER_RUNS, **common})
 
   jobs = []
   for repetition in range(repeats if configurations else 0):
@@ -242,7 +247,11 @@ def summarise(records: list[dict], workload: Workload) -> dict:
     configurations[label] = entry
 
   flops_per_example = training_flops_per_example(workload.encoder_config(), workload.seq_len)
-  summary = {"configurations": configurations, "training_flops_per_example": flops_per_example}
+  # What a model that computes every position of its last layer would count, as PyTorch's does.
+  all_positions_flops = training_flops_per_example(workload.encoder_config(), workload.seq_len,
+                                                   last_layer_all_tokens=True)
+  summary = {"configurations": configurations, "training_flops_per_example": flops_per_example,
+             "training_flops_per_example_all_positions": all_positions_flops}
   rate = lambda label: configurations.get(label, {}).get("examples_per_second")
   peak = configurations.get("matmul_peak", {}).get("peak_flops")
   sweeps = {int(label.removeprefix("sweep_K")): rate(label) for label in configurations
@@ -271,6 +280,9 @@ def summarise(records: list[dict], workload: Workload) -> dict:
                    ratio_vs_sequential=ratios_sequential.get(best),
                    fraction_of_matmul_peak=fractions.get(best),
                    achieved_flops=sweeps[best] * flops_per_example)
+    if peak:
+      summary["fraction_of_matmul_peak_all_positions_flops"] = (
+          sweeps[best] * all_positions_flops / peak)
   if peak:
     summary["matmul_peak_flops"] = peak
   tokenization = configurations.get("tokenization", {})
@@ -278,7 +290,7 @@ def summarise(records: list[dict], workload: Workload) -> dict:
     summary["tokenization_projected_seconds"] = tokenization["projected_corpus_seconds"]
 
   levers = {}
-  baseline = rate("sweep_K1")
+  baseline = rate(f"sweep_K{LEVER_RUNS}")
   for label in configurations:
     if label.startswith("lever:") and rate(label) and baseline:
       levers[label.removeprefix("lever:")] = {"examples_per_second": rate(label),
@@ -390,7 +402,7 @@ def resolve_settings() -> dict:
       "quick": quick,
       "workload": workload,
       "repeats": _REPEATS.value or (1 if quick else 3),
-      "runs": [int(k) for k in (_RUNS.value or (["1", "4"] if quick else ["1", "4", "8", "16"]))],
+      "runs": [int(k) for k in (_RUNS.value or (["1", "2", "4"] if quick else ["1", "2", "4", "8", "16"]))],
       "sequential_runs": _SEQUENTIAL_RUNS.value or (1 if quick else 3),
       "tokenize_docs": _TOKENIZE_DOCS.value if _TOKENIZE_DOCS.value is not None else (
           2_000 if quick else 0),
@@ -497,7 +509,8 @@ def main(argv):
     summary = results["summary"]
     line = {key: summary.get(key) for key in (
         "ratio_vs_torch", "ratio_vs_torch_1_thread", "ratio_vs_sequential",
-        "fraction_of_matmul_peak", "best_runs_per_program", "paired_ratios_by_repetition",
+        "fraction_of_matmul_peak", "fraction_of_matmul_peak_all_positions_flops",
+        "best_runs_per_program", "paired_ratios_by_repetition",
         "matmul_peak_flops", "achieved_flops", "tokenization_projected_seconds",
         "load_average_1min")}
     line["examples_per_second"] = {label: entry.get("examples_per_second")

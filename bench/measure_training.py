@@ -5,6 +5,7 @@ Each `measure_*` function measures in the calling process and returns a dict of 
 configuration inherits another's thread pools or caches.
 """
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -19,6 +20,7 @@ from workload import LEVERS
 from workload import Variant
 from workload import Workload
 from workload import attention_variant
+from workload import changes_process
 from workload import plan_benchmark_runs
 from workload import synthetic_arrays
 
@@ -132,6 +134,12 @@ def _init_states(model, tx, runs, seq_len):
   return states
 
 
+def _positions(variant: Variant):
+  """Context of the model's last-layer positions: the library's, or every position."""
+  from collective_jax.models import bert
+  return bert.all_positions() if variant.all_positions else contextlib.nullcontext()
+
+
 def _compile(multi_step, *args):
   """Return (compiled, seconds to trace and lower, seconds to compile)."""
   start = time.perf_counter()
@@ -181,21 +189,34 @@ class SweepProgram:
 
 
 def build_sweep_program(workload: Workload, num_runs: int, variant: Variant = Variant()) -> SweepProgram:
-  """Compile the sweep program of `num_runs` runs with `variant`, and run one warm-up call."""
+  """Compile the sweep program of `num_runs` runs with `variant`, and run one warm-up call.
+
+  As in the main job, the run axis is split across a mesh of all of JAX's devices; the
+  worker sets their number (`Variant.cpu_devices`) before JAX starts.
+  """
   import jax
+  from collective_jax import distributed
   from collective_jax import sweep as sweep_lib
   from collective_jax import train as train_lib
 
   steps_per_call = variant.steps_per_call or workload.steps_per_call
   num_calls = _check_steps(workload, steps_per_call)
-  with attention_variant(variant.attention):
+  mesh = distributed.make_mesh()
+  if num_runs % mesh.shape[distributed.RUNS]:
+    raise ValueError(f"{num_runs} runs do not split evenly across {mesh.size} devices; pass a "
+                     f"multiple of the device count.")
+  with attention_variant(variant.attention), _positions(variant):
     model, tx, train_step, data = _training_setup(workload, variant)
     runs, alphas = plan_benchmark_runs(num_runs, workload.num_examples)
-    inputs = sweep_lib.run_inputs(runs, alphas, workload.num_examples, epochs=1)
-    state = jax.tree.map(lambda *leaves: jax.numpy.stack(leaves),
-                         *_init_states(model, tx, runs, workload.seq_len))
+    inputs = distributed.place(sweep_lib.run_inputs(runs, alphas, workload.num_examples, epochs=1),
+                               distributed.run_sharding(mesh))
+    state = distributed.place(jax.tree.map(lambda *leaves: np.stack(leaves),
+                                           *_init_states(model, tx, runs, workload.seq_len)),
+                              distributed.run_sharding(mesh))
+    data = distributed.place(data, distributed.replicated(mesh))
     make = train_lib.make_multi_step if variant.donate else make_multi_step_without_donation
-    multi_step = make(train_lib.make_sweep_step(train_step), steps_per_call)
+    sweep_step = train_lib.make_sweep_step(train_step, spmd_axis_name=distributed.RUNS)
+    multi_step = make(sweep_step, steps_per_call)
     compiled, trace_seconds, compile_seconds = _compile(multi_step, state, inputs, data,
                                                         jax.numpy.int32(0))
   state, _ = _run_calls(compiled, state, inputs, data, 0, 1, steps_per_call)
@@ -223,6 +244,8 @@ def measure_sweep(workload: Workload, num_runs: int, variant: Variant = Variant(
   Returns examples_per_second (num_runs · batch · steps over the timed seconds), the compile
   and trace seconds, peak and post-import resident memory in MiB, and the final mean loss.
   """
+  import jax
+
   baseline_rss = current_rss_mib()
   program = build_sweep_program(workload, num_runs, variant)
   examples_per_second, losses = time_sweep_program(program, workload)
@@ -232,6 +255,7 @@ def measure_sweep(workload: Workload, num_runs: int, variant: Variant = Variant(
       "compile_seconds": program.trace_seconds + program.compile_seconds,
       "trace_seconds": program.trace_seconds,
       "num_runs": num_runs,
+      "devices": jax.device_count(),
       "steps_per_call": program.steps_per_call,
       "final_loss": float(losses[-1].mean()),
       "peak_rss_mib": peak_rss_mib(),
@@ -250,7 +274,7 @@ def compare_variants(workload: Workload, names: list[str], rounds: int = 5) -> d
   programs = {"library": build_sweep_program(workload, 1, Variant())}
   for name in names:
     variant = LEVERS[name]
-    if variant.xla_flags or variant.cores or variant.prng_impl:
+    if changes_process(variant):
       raise ValueError(f"Lever {name!r} changes a process-wide setting; time it with --levers.")
     programs[name] = build_sweep_program(workload, 1, variant)
   rates = {name: [] for name in programs}
@@ -277,7 +301,7 @@ def measure_sequential(workload: Workload, num_runs: int, variant: Variant = Var
   baseline_rss = current_rss_mib()
   steps_per_call = variant.steps_per_call or workload.steps_per_call
   num_calls = _check_steps(workload, steps_per_call)
-  with attention_variant(variant.attention):
+  with attention_variant(variant.attention), _positions(variant):
     model, tx, train_step, data = _training_setup(workload, variant)
     runs, alphas = plan_benchmark_runs(num_runs, workload.num_examples)
     stacked_inputs = sweep_lib.run_inputs(runs, alphas, workload.num_examples, epochs=1)

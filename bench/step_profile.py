@@ -119,9 +119,11 @@ def time_step_parts(workload: Workload, repeats: int = 5) -> dict:
 def model_matmul_shapes(workload: Workload) -> list[dict]:
   """List the matmuls of one training step as (name, batch, m, k, n, count per step).
 
-  Dense layers y = x·W with x: [B·L, in] and W: [in, out] give, in the backward pass,
-  dx = dy·Wᵀ and dW = xᵀ·dy. Attention products are batched over B·heads. Shapes are those
-  of the model's matmuls, not necessarily of the kernels XLA picks after fusion.
+  Dense layers y = x·W with x: [rows, in] and W: [in, out] give, in the backward pass,
+  dx = dy·Wᵀ and dW = xᵀ·dy. Attention products are batched over B·heads. The last layer
+  computes only the first position, so its query, output and feed-forward matmuls have B rows
+  and its attention one query. Shapes are those of the model's matmuls, not necessarily of
+  the kernels XLA picks after fusion.
   """
   config = workload.encoder_config()
   tokens = workload.batch_size * workload.seq_len
@@ -130,22 +132,41 @@ def model_matmul_shapes(workload: Workload) -> list[dict]:
   head_dim = hidden // heads
   groups = workload.batch_size * heads
   shapes = []
-  for name, fan_in, fan_out, count in (("qkv_and_output_projections", hidden, hidden, 4),
-                                       ("ffn_in", hidden, inner, 1), ("ffn_out", inner, hidden, 1)):
-    shapes += [
-        dict(name=f"{name}_forward", batch=1, m=tokens, k=fan_in, n=fan_out, count=count * layers),
-        dict(name=f"{name}_input_grad", batch=1, m=tokens, k=fan_out, n=fan_in, count=count * layers),
-        dict(name=f"{name}_weight_grad", batch=1, m=fan_in, k=tokens, n=fan_out, count=count * layers),
-    ]
-  shapes += [
-      dict(name="attention_scores_forward", batch=groups, m=length, k=head_dim, n=length, count=layers),
-      dict(name="attention_context_forward", batch=groups, m=length, k=length, n=head_dim, count=layers),
-      # dP = dC·Vᵀ contracts over head_dim; dQ = dS·K, dK = dSᵀ·Q and dV = Pᵀ·dC over length.
-      dict(name="attention_probability_grad", batch=groups, m=length, k=head_dim, n=length,
-           count=layers),
-      dict(name="attention_query_key_value_grads", batch=groups, m=length, k=length, n=head_dim,
-           count=3 * layers),
-  ]
+
+  def dense(name, rows, fan_in, fan_out, count):
+    shapes.extend([
+        dict(name=f"{name}_forward", batch=1, m=rows, k=fan_in, n=fan_out, count=count),
+        dict(name=f"{name}_input_grad", batch=1, m=rows, k=fan_out, n=fan_in, count=count),
+        dict(name=f"{name}_weight_grad", batch=1, m=fan_in, k=rows, n=fan_out, count=count),
+    ])
+
+  def attention(name, queries, count):
+    shapes.extend([
+        dict(name=f"{name}_scores_forward", batch=groups, m=queries, k=head_dim, n=length,
+             count=count),
+        dict(name=f"{name}_context_forward", batch=groups, m=queries, k=length, n=head_dim,
+             count=count),
+        # dP = dC·Vᵀ contracts over head_dim, dQ = dS·K over the keys, and dK = dSᵀ·Q and
+        # dV = Pᵀ·dC over the queries.
+        dict(name=f"{name}_probability_grad", batch=groups, m=queries, k=head_dim, n=length,
+             count=count),
+        dict(name=f"{name}_query_grad", batch=groups, m=queries, k=length, n=head_dim,
+             count=count),
+        dict(name=f"{name}_key_value_grads", batch=groups, m=length, k=queries, n=head_dim,
+             count=2 * count),
+    ])
+
+  if layers > 1:
+    dense("qkv_and_output_projections", tokens, hidden, hidden, 4 * (layers - 1))
+    dense("ffn_in", tokens, hidden, inner, layers - 1)
+    dense("ffn_out", tokens, inner, hidden, layers - 1)
+    attention("attention", length, layers - 1)
+  rows = workload.batch_size
+  dense("last_key_value_projections", tokens, hidden, hidden, 2)
+  dense("last_query_output_projections", rows, hidden, hidden, 2)
+  dense("last_ffn_in", rows, hidden, inner, 1)
+  dense("last_ffn_out", rows, inner, hidden, 1)
+  attention("last_attention", 1, 1)
   return shapes
 
 

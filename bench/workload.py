@@ -98,7 +98,9 @@ class Variant:
   with the three input projections as one matmul). prng_impl: a `jax_default_prng_impl`
   value, None for JAX's default. xla_flags: appended to XLA_FLAGS of the worker process.
   cores: pin the worker process to this many cores (None: all). dropout_rate: None keeps the
-  workload's.
+  workload's. cpu_devices: `mesh.cpu_devices` of the library, the JAX devices the CPU is split
+  into (0: one per core, at most one per run). all_positions: compute every position of the
+  last layer, as a model that does not skip the positions its head ignores.
   """
 
   name: str = "library"
@@ -109,14 +111,21 @@ class Variant:
   xla_flags: str = ""
   cores: int | None = None
   dropout_rate: float | None = None
+  cpu_devices: int = 0
+  all_positions: bool = False
 
 
 ATTENTION_VARIANTS = ("library", "explicit", "dense_2d", "fused_qkv")
 
-# Levers compared against the library's program at K = 1 run per program, the main job's setting.
-# The dropout levers compare PRNG implementations with each other, since the library's program
-# has no dropout.
+# Levers compared against the library's program at LEVER_RUNS runs per program, the main job's
+# setting on a 2-core CPU (one run per CPU device). The dropout levers compare PRNG
+# implementations with each other, since the library's program has no dropout.
+LEVER_RUNS = 2
 LEVERS = {
+    "one_cpu_device": Variant("one_cpu_device", cpu_devices=1),
+    "all_positions": Variant("all_positions", all_positions=True),
+    "all_positions_one_cpu_device": Variant("all_positions_one_cpu_device", cpu_devices=1,
+                                            all_positions=True),
     "steps_per_call_1": Variant("steps_per_call_1", steps_per_call=1),
     "steps_per_call_5": Variant("steps_per_call_5", steps_per_call=5),
     "steps_per_call_50": Variant("steps_per_call_50", steps_per_call=50),
@@ -213,7 +222,7 @@ def _attention_modules():
     fuse_qkv: bool = False
 
     @nn.compact
-    def __call__(self, x, mask, deterministic):
+    def __call__(self, x, mask, deterministic, first_token_only=False):
       cfg = self.config
       if cfg.attention_dropout_rate > 0 and not deterministic:
         raise ValueError("The bench-only attention variants have no attention dropout.")
@@ -221,17 +230,24 @@ def _attention_modules():
       head_dim = hidden // cfg.num_heads
       flat = x.reshape(batch * length, hidden)
       projections = [DenseParameters(hidden, name=name)(hidden) for name in ("query", "key", "value")]
-      if self.fuse_qkv:
+      split = lambda y: y.reshape(batch, -1, cfg.num_heads, head_dim)
+      if first_token_only:
+        # The library's last layer: one query, keys and values at every position.
+        (query_kernel, query_bias), *key_value = projections
+        query = split(x[:, 0] @ query_kernel + query_bias)
+        key, value = (split(flat @ k + b) for k, b in key_value)
+      elif self.fuse_qkv:
         kernel = jnp.concatenate([k for k, _ in projections], axis=1)
         bias = jnp.concatenate([b for _, b in projections])
         qkv = (flat @ kernel + bias).reshape(batch, length, 3, cfg.num_heads, head_dim)
         query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
       else:
-        query, key, value = ((flat @ k + b).reshape(batch, length, cfg.num_heads, head_dim)
-                             for k, b in projections)
+        query, key, value = (split(flat @ k + b) for k, b in projections)
+      queries = query.shape[1]
       context = jax.nn.dot_product_attention(query, key, value, mask=mask[:, None, None, :])
       kernel, bias = DenseParameters(hidden, name="output")(hidden)
-      return (context.reshape(batch * length, hidden) @ kernel + bias).reshape(batch, length, hidden)
+      output = context.reshape(batch * queries, hidden) @ kernel + bias
+      return output.reshape(batch, queries, hidden)
 
   return FlatSelfAttention
 
@@ -261,5 +277,9 @@ def attention_variant(name: str):
 
 def in_process_levers() -> list[str]:
   """Return the levers that change no process-wide setting, so they can share one process."""
-  return [name for name, variant in LEVERS.items()
-          if not (variant.xla_flags or variant.cores or variant.prng_impl)]
+  return [name for name, variant in LEVERS.items() if not changes_process(variant)]
+
+
+def changes_process(variant: Variant) -> bool:
+  """Return whether `variant` sets something for its whole process, so it needs its own."""
+  return bool(variant.xla_flags or variant.cores or variant.prng_impl or variant.cpu_devices)

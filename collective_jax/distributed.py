@@ -38,6 +38,32 @@ def maybe_initialize() -> bool:
   return True
 
 
+def configure_cpu_devices(requested: int, num_runs: int) -> int | None:
+  """Split the CPU into JAX devices, so that runs sharded across them train in parallel.
+
+  Must run before the first JAX computation. `requested` is the number of devices, or 0 for one
+  per core available to this process, at most `num_runs`. Leaves JAX's setting alone and
+  returns None when XLA_FLAGS sets --xla_force_host_platform_device_count or JAX has already
+  started its backends; otherwise returns the number of CPU devices. Other backends (GPU, TPU)
+  are not affected.
+  """
+  if requested < 0:
+    raise UserInputError(f"mesh.cpu_devices={requested} is negative; use 0 for one device per "
+                         f"core, or the number of CPU devices.")
+  if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+    return None
+  count = requested or max(1, min(len(os.sched_getaffinity(0)), num_runs))
+  try:
+    jax.config.update("jax_num_cpu_devices", count)
+  except RuntimeError:
+    # Raised once a JAX computation has run in this process, as when a notebook or a test
+    # runs several experiments: the devices JAX started with stay.
+    logging.info("JAX has already started, so mesh.cpu_devices=%d leaves its %d CPU devices as "
+                 "they are.", requested, jax.local_device_count("cpu"))
+    return None
+  return count
+
+
 def make_mesh(data_shards: int = 1, devices=None) -> Mesh:
   """Return a (runs, data) mesh over all devices with `data_shards` devices on the data axis."""
   devices = list(jax.devices() if devices is None else devices)

@@ -49,8 +49,11 @@ def main(argv):
     print(f"error: cannot load the --config file ({detail}). Pass an existing config file, "
           f"for example --config=configs/signal.py.", file=sys.stderr)
     sys.exit(2)
-  distributed.maybe_initialize()
   try:
+    if "mesh" in config:
+      distributed.configure_cpu_devices(config.mesh.cpu_devices,
+                                        len(config.alphas) * len(config.seeds))
+    distributed.maybe_initialize()
     experiment = experiments.get(experiment_name)
     experiment.run(config, _WORKDIR.value)
   except experiments.UserInputError as error:

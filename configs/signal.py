@@ -88,8 +88,9 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
   config.weight_decay = 0.01
   # Sigmoid cross-entropy over all labels (True) or softmax cross-entropy (False).
   config.multi_label = True
-  # Runs trained together by one compiled program. On a CPU one run per program is fastest;
-  # on an accelerator a larger number keeps the device busy.
+  # Runs trained together by one compiled program, rounded up to a multiple of the devices
+  # that split the runs. On a CPU one run per device is fastest; on an accelerator a larger
+  # number keeps the device busy.
   config.runs_per_program = 1
   # Optimizer steps inside one compiled call (lax.scan).
   config.steps_per_call = 20
@@ -99,6 +100,10 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
   # Devices on the mesh's data axis, which splits each run's batch; the other devices split
   # the runs. Raise it for large models when the runs do not fill the devices.
   config.mesh.data_shards = 1
+  # JAX devices that a CPU is split into, so that the runs sharded across them train in
+  # parallel: 0 means one per core, at most one per run. It does not change GPU or TPU runs,
+  # and --xla_force_host_platform_device_count in XLA_FLAGS takes precedence.
+  config.mesh.cpu_devices = 0
 
   config.runtime = ml_collections.ConfigDict()
   # Save the sweep state at least every this many steps.

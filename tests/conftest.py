@@ -40,6 +40,6 @@ def smoke_cache_dir(tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def smoke_reference(real_corpus_path, tmp_path_factory, smoke_cache_dir) -> str:
-  """results.jsonl of an uninterrupted one-device smoke run."""
+  """results.jsonl of an uninterrupted smoke run on the default devices (one per core)."""
   return helpers.smoke_run_to_end(real_corpus_path, tmp_path_factory.mktemp("reference"),
                                   smoke_cache_dir)

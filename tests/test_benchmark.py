@@ -1,6 +1,8 @@
 """The benchmark's measurements on a very small model, and its summary and job plan."""
 
 import csv
+import dataclasses
+import os
 import pathlib
 import sys
 
@@ -25,12 +27,17 @@ TRAINING_KEYS = {"examples_per_second", "train_seconds", "peak_rss_mib", "final_
 
 
 def test_flops_of_cpu_tiny_by_hand():
-  workload = Workload(preset="cpu_tiny", seq_len=128, vocab_size=8_000, num_labels=10)
+  config = Workload(preset="cpu_tiny", seq_len=128, vocab_size=8_000, num_labels=10).encoder_config()
   per_layer = 8 * 128 * 64 * 64 + 4 * 128 * 128 * 64 + 4 * 128 * 64 * 256
+  # Last layer at the first position: key and value at 128 positions, the rest at one.
+  first_token_layer = 4 * 128 * 64 * 64 + 4 * 64 * 64 + 4 * 128 * 64 + 4 * 64 * 256
   head = 2 * 64 * 64 + 2 * 64 * 10
-  expected = 3 * (2 * per_layer + head)
-  assert expected == 100_691_712
-  assert measure_training.training_flops_per_example(workload.encoder_config(), 128) == expected
+  all_positions = 3 * (2 * per_layer + head)
+  assert all_positions == 100_691_712
+  assert measure_training.training_flops_per_example(config, 128) == 3 * (
+      per_layer + first_token_layer + head)
+  assert measure_training.training_flops_per_example(
+      config, 128, last_layer_all_tokens=True) == all_positions
 
 
 def test_workload_follows_main_job_config():
@@ -73,7 +80,8 @@ def test_sweep_and_sequential_same_loss():
   assert sweep["final_loss"] == pytest.approx(sequential["final_loss"], rel=1e-4)
 
 
-@pytest.mark.parametrize("lever", ["steps_per_call_1", "no_donation", "fused_qkv_attention"])
+@pytest.mark.parametrize("lever", ["steps_per_call_1", "no_donation", "fused_qkv_attention",
+                                   "all_positions"])
 def test_lever_rate_positive(lever):
   result = measure_training.measure_sweep(TINY, num_runs=1, variant=LEVERS[lever])
   assert result["examples_per_second"] > 0
@@ -103,7 +111,7 @@ def test_attention_variant_same_logits(name):
   from collective_jax import models
   from collective_jax.models import bert
 
-  config = models.encoder_config("test", 50, 3, max_length=16)
+  config = models.encoder_config("test", 50, 3, max_length=16, num_layers=2)
   tokens = jax.random.randint(jax.random.key(0), (2, 16), 5, 50)
   mask = jnp.arange(16)[None, :] < jnp.array([[16], [10]])
   params = models.EncoderClassifier(config).init(jax.random.key(1), tokens, mask)["params"]
@@ -259,6 +267,15 @@ def test_spawned_worker_returns_result(tmp_path):
   assert "error" not in record, record.get("error")
   assert record["peak_flops"] > 0
   assert len(record["load_average_before"]) == 3
+
+
+def test_spawned_sweep_splits_cpu(tmp_path):
+  job = {"kind": "sweep", "label": "sweep_K2", "id": "sweep", "num_runs": 2,
+         "workload": dataclasses.asdict(TINY)}
+  record = benchmark.spawn_job(job, tmp_path)
+  assert "error" not in record, record.get("error")
+  assert record["devices"] == min(2, len(os.sched_getaffinity(0)))
+  assert record["examples_per_second"] > 0
 
 
 def test_missing_torch_exits_with_message(monkeypatch, capsys):
