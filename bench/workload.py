@@ -138,6 +138,10 @@ LEVERS = {
     "one_core": Variant("one_core", cores=1),
     "xnnpack": Variant("xnnpack", xla_flags="--xla_cpu_use_xnnpack=true"),
     "onednn": Variant("onednn", xla_flags="--xla_cpu_use_onednn=true"),
+    # Experimental flags of jaxlib 0.10.2 that hand matmuls to the YNNPACK library.
+    "ynnpack_individual_dot": Variant(
+        "ynnpack_individual_dot", xla_flags="--xla_cpu_experimental_ynn_fusion_type=individual_dot"),
+    "ynnpack_dot": Variant("ynnpack_dot", xla_flags="--xla_cpu_experimental_ynn_fusion_type=dot"),
     "vector_width_512": Variant("vector_width_512", xla_flags="--xla_cpu_prefer_vector_width=512"),
     # JAX's default PRNG implementation is threefry2x32.
     "dropout_threefry": Variant("dropout_threefry", dropout_rate=0.1),
