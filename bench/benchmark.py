@@ -57,6 +57,9 @@ _STEPS = flags.DEFINE_integer(
     "steps", None, "Timed optimizer steps per run, a multiple of steps_per_call (60; quick: 20).")
 _SEQUENTIAL_RUNS = flags.DEFINE_integer(
     "sequential_runs", None, "Runs trained one after another by (b) and (c) (3; quick: 1).")
+_JOB_VARIANT = flags.DEFINE_string(
+    "job_variant", None, "Variant of configs/signal.py whose model, sequence length, batch, dtype "
+    "and dropout make the workload, for example 'paper' (default: the main job's, no variant).")
 _PRESET = flags.DEFINE_string("preset", None, "Model preset (default: the main job's, cpu_tiny).")
 _SEQ_LEN = flags.DEFINE_integer("seq_len", None, "Tokens per example (default: the main job's).")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Examples per step and run (default: the main job's).")
@@ -115,7 +118,8 @@ def run_job(job: dict) -> dict:
   if kind == "torch":
     return measure_training.measure_torch(workload, job["num_runs"], job.get("threads"))
   if kind == "matmul":
-    return measure_training.measure_matmul_peak(tuple(job["sizes"]), job["repeats"])
+    return measure_training.measure_matmul_peak(tuple(job["sizes"]), job["repeats"],
+                                                job.get("dtype", "float32"))
   import measure_pipeline
   if kind == "tokenize":
     return measure_pipeline.measure_tokenization(job["documents"], workload.seq_len,
@@ -392,7 +396,7 @@ def resolve_settings() -> dict:
   for name, flag in (("preset", _PRESET), ("seq_len", _SEQ_LEN), ("batch_size", _BATCH_SIZE)):
     if flag.value is not None:
       overrides[name] = flag.value
-  workload = Workload.from_job_config(**overrides)
+  workload = Workload.from_job_config(_JOB_VARIANT.value, **overrides)
   levers = list(LEVERS) if _LEVERS.value == ["all"] else list(_LEVERS.value)
   unknown = sorted(set(levers) - set(LEVERS))
   if unknown:
@@ -406,8 +410,8 @@ def resolve_settings() -> dict:
       "sequential_runs": _SEQUENTIAL_RUNS.value or (1 if quick else 3),
       "tokenize_docs": _TOKENIZE_DOCS.value if _TOKENIZE_DOCS.value is not None else (
           2_000 if quick else 0),
-      "matmul": ({"sizes": [2048, 3072], "repeats": 3} if quick else
-                 {"sizes": [2048, 3072, 4096], "repeats": 5}),
+      "matmul": ({"sizes": [2048, 3072], "repeats": 3, "dtype": workload.dtype} if quick else
+                 {"sizes": [2048, 3072, 4096], "repeats": 5, "dtype": workload.dtype}),
       "levers": levers,
       "main_job": _MAIN_JOB.value if _MAIN_JOB.value is not None else (not quick and bool(data_dir)),
       "main_job_alphas": [float(a) for a in _MAIN_JOB_ALPHAS.value],
@@ -419,13 +423,17 @@ def resolve_settings() -> dict:
   }
 
 
-def check_torch_installed(skip: set[str]) -> None:
+def check_torch_installed(skip: set[str], workload: Workload) -> None:
   if "torch" in skip:
     return
+  if workload.dtype != "float32":
+    print(f"error: the PyTorch baseline (c) trains in float32 only, and the workload's dtype is "
+          f"{workload.dtype}; pass --skip=torch.", file=sys.stderr)
+    sys.exit(2)
   missing = [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
   if missing:
     print(f"error: the PyTorch baseline (c) needs {' and '.join(missing)}, which is not installed. "
-          f"Install the torch extra with `pip install -e '.[torch]'`, or pass --skip=torch.",
+          f"Install the bench extra with `pip install -e '.[bench]'`, or pass --skip=torch.",
           file=sys.stderr)
     sys.exit(2)
 
@@ -495,7 +503,7 @@ def main(argv):
     return
 
   settings = resolve_settings()
-  check_torch_installed(settings["skip"])
+  check_torch_installed(settings["skip"], settings["workload"])
   results = run_benchmark(settings)
   logging.info("Results:\n%s", format_table(results["summary"], settings["workload"]))
   for name, entry in results.get("compare", {}).items():

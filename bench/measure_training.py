@@ -191,8 +191,8 @@ class SweepProgram:
 def build_sweep_program(workload: Workload, num_runs: int, variant: Variant = Variant()) -> SweepProgram:
   """Compile the sweep program of `num_runs` runs with `variant`, and run one warm-up call.
 
-  As in the main job, the run axis is split across a mesh of all of JAX's devices; the
-  worker sets their number (`Variant.cpu_devices`) before JAX starts.
+  As in the main job, the run axis is split across a mesh of all of JAX's devices. The worker
+  sets their number (`Variant.cpu_devices`) before JAX starts.
   """
   import jax
   from collective_jax import distributed
@@ -340,8 +340,8 @@ def import_torch():
     import transformers
   except ImportError as error:
     raise ImportError(
-        f"The PyTorch baseline needs torch and transformers ({error}). Install the torch extra: "
-        f"pip install -e '.[torch]'") from error
+        f"The PyTorch baseline needs torch and transformers ({error}). Install the bench extra: "
+        f"pip install -e '.[bench]'") from error
   return torch, transformers
 
 
@@ -439,8 +439,8 @@ def measure_torch(workload: Workload, num_runs: int, threads: int | None = None)
   }
 
 
-def measure_matmul_peak(sizes=(2048, 3072, 4096), repeats: int = 5) -> dict:
-  """Time jit(jnp.dot) of square float32 matrices; the peak is the best median rate over sizes.
+def measure_matmul_peak(sizes=(2048, 3072, 4096), repeats: int = 5, dtype: str = "float32") -> dict:
+  """Time jit(jnp.dot) of square `dtype` matrices; the peak is the best median rate over sizes.
 
   Each size is warmed up once, then timed `repeats` times with block_until_ready. A product of
   two n × n matrices counts 2·n³ FLOPs.
@@ -452,8 +452,8 @@ def measure_matmul_peak(sizes=(2048, 3072, 4096), repeats: int = 5) -> dict:
   rates = {}
   for size in sizes:
     keys = jax.random.split(jax.random.key(size), 2)
-    a = jax.random.normal(keys[0], (size, size), jnp.float32)
-    b = jax.random.normal(keys[1], (size, size), jnp.float32)
+    a = jax.random.normal(keys[0], (size, size), dtype)
+    b = jax.random.normal(keys[1], (size, size), dtype)
     dot(a, b).block_until_ready()
     times = []
     for _ in range(repeats):
@@ -465,6 +465,7 @@ def measure_matmul_peak(sizes=(2048, 3072, 4096), repeats: int = 5) -> dict:
       "peak_flops": max(rates.values()),
       "flops_by_size": rates,
       "repeats": repeats,
+      "dtype": dtype,
       "peak_rss_mib": peak_rss_mib(),
   }
 

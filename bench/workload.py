@@ -20,12 +20,12 @@ SIGNAL_TOKEN, SIGNAL_EVERY = 4, 20
 FIRST_WORD_ID = 5
 
 
-def default_job_config():
-  """Return the default main job's config, `configs/signal.py` without a variant."""
+def default_job_config(variant: str | None = None):
+  """Return the main job's config, `configs/signal.py`, with an optional variant such as "paper"."""
   spec = importlib.util.spec_from_file_location("signal_config", REPO_ROOT / "configs" / "signal.py")
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  return module.get_config()
+  return module.get_config(variant)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +48,9 @@ class Workload:
   warmup_fraction: float = 0.06
   weight_decay: float = 0.01
   dropout_rate: float | None = None
+  # Computation dtype of the model, "float32" or "bfloat16" (parameters stay float32), and of
+  # the matmul peak.
+  dtype: str = "float32"
   # The column of y*: 6 is Security_Analyst, the main job's target, among the 10 occupations.
   target: int = 6
 
@@ -55,16 +58,19 @@ class Workload:
     if not 0 <= self.target < self.num_labels:
       raise ValueError(f"target={self.target} is not a label column of num_labels={self.num_labels}; "
                        f"choose a target in [0, {self.num_labels}).")
+    if self.dtype not in ("float32", "bfloat16"):
+      raise ValueError(f"dtype={self.dtype!r} is not supported; use 'float32' or 'bfloat16'.")
 
   @classmethod
-  def from_job_config(cls, **overrides) -> "Workload":
-    """Build the default main job's workload from `configs/signal.py`, with `overrides`."""
-    config = default_job_config()
+  def from_job_config(cls, variant: str | None = None, **overrides) -> "Workload":
+    """Build the main job's workload from `configs/signal.py[:variant]`, with `overrides`."""
+    config = default_job_config(variant)
     fields = dict(
         preset=config.model.preset, seq_len=config.seq_len, batch_size=config.batch_size,
         vocab_size=config.tokenizer.vocab_size, steps_per_call=config.steps_per_call,
         learning_rate=config.learning_rate, warmup_fraction=config.warmup_fraction,
-        weight_decay=config.weight_decay,
+        weight_decay=config.weight_decay, dropout_rate=config.model.dropout_rate,
+        dtype=config.model.dtype,
     )
     fields.update(overrides)
     return cls(**fields)
@@ -80,8 +86,10 @@ class Workload:
     return self.batch_size * self.total_steps
 
   def encoder_config(self):
+    import jax.numpy as jnp
     from collective_jax import models
-    overrides = {"max_length": max(self.seq_len, models.PRESETS[self.preset]["max_length"])}
+    overrides = {"max_length": max(self.seq_len, models.PRESETS[self.preset]["max_length"]),
+                 "dtype": {"float32": jnp.float32, "bfloat16": jnp.bfloat16}[self.dtype]}
     if self.dropout_rate is not None:
       overrides["dropout_rate"] = self.dropout_rate
     return models.encoder_config(self.preset, self.vocab_size, self.num_labels, **overrides)

@@ -53,6 +53,34 @@ def test_workload_follows_main_job_config():
   assert workload.steps == 40
 
 
+def test_workload_paper_variant():
+  import jax.numpy as jnp
+
+  workload = Workload.from_job_config("paper", steps=40)
+  assert workload.preset == "distilbert"
+  assert workload.seq_len == 256
+  assert workload.dtype == "bfloat16"
+  assert workload.dropout_rate == 0.1
+  assert workload.encoder_config().dtype == jnp.bfloat16
+
+
+def test_workload_rejects_unknown_dtype():
+  with pytest.raises(ValueError, match="dtype='float16'"):
+    Workload(dtype="float16")
+
+
+def test_bfloat16_sweep_finite_loss():
+  result = measure_training.measure_sweep(dataclasses.replace(TINY, dtype="bfloat16"), num_runs=1)
+  assert np.isfinite(result["final_loss"])
+
+
+def test_bfloat16_workload_rejects_torch(capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    benchmark.check_torch_installed(skip=set(), workload=dataclasses.replace(TINY, dtype="bfloat16"))
+  assert exit_info.value.code == 2
+  assert "--skip=torch" in capsys.readouterr().err
+
+
 def test_workload_rejects_missing_target():
   with pytest.raises(ValueError, match="target=4"):
     Workload(num_labels=4, target=4)
@@ -95,6 +123,12 @@ def test_torch_rate_positive():
   assert result["examples_per_second"] > 0
   assert result["threads"] == 1
   assert np.isfinite(result["final_loss"])
+
+
+def test_matmul_peak_bfloat16():
+  result = measure_training.measure_matmul_peak(sizes=(64,), repeats=1, dtype="bfloat16")
+  assert result["dtype"] == "bfloat16"
+  assert result["peak_flops"] > 0
 
 
 def test_matmul_peak_positive():
@@ -283,9 +317,9 @@ def test_missing_torch_exits_with_message(monkeypatch, capsys):
   monkeypatch.setattr(benchmark.importlib.util, "find_spec",
                       lambda name: None if name == "torch" else real_find_spec(name))
   with pytest.raises(SystemExit) as exit_info:
-    benchmark.check_torch_installed(skip=set())
+    benchmark.check_torch_installed(skip=set(), workload=TINY)
   assert exit_info.value.code == 2
-  assert "pip install -e '.[torch]'" in capsys.readouterr().err
+  assert "pip install -e '.[bench]'" in capsys.readouterr().err
 
 
 def test_variant_defaults_are_library():

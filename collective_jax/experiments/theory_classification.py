@@ -46,7 +46,7 @@ def validate_config(config) -> None:
                         f"use a value above alpha_min={config.alpha_min}.")
   theory_common.require_positive_int("num_alphas", config.num_alphas)
   for index, epsilon in enumerate(config.epsilons):
-    theory_common.require(epsilon >= 0, f"epsilons[{index}]", epsilon, "use ε ≥ 0.")
+    theory_common.require_nonnegative(f"epsilons[{index}]", epsilon)
   theory_common.require_fraction("success_level", config.success_level, low_open=True, high_open=False)
   theory_common.require_positive_int("num_train", config.num_train)
   theory_common.require_fraction("delta", config.delta, low_open=True)

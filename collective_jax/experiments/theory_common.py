@@ -34,6 +34,13 @@ def require_fraction(field: str, value, low_open: bool = False, high_open: bool 
   require(low_ok and high_ok, field, value, f"use a number in {interval}.")
 
 
+def require_nonnegative(field: str, value) -> None:
+  """Require `value` to be a finite number ≥ 0."""
+  is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+  require(is_number and value >= 0, field, value, "use a number ≥ 0, for example "
+          f"--config.{field.split('[')[0]}='(0.0,0.01)'.")
+
+
 def require_positive_int(field: str, value, maximum: int | None = None) -> None:
   valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
   valid = valid and (maximum is None or value <= maximum)

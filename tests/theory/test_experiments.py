@@ -20,6 +20,7 @@ EXPERIMENTS = ("theory_classification", "theory_risk", "theory_gradient")
 # the UserInputError into exit status 2. INVALID_FIELDS checks the other fields in-process.
 INVALID = {
     "alpha": ("theory_classification", "--config.alpha_min=1.5", "config.alpha_min=1.5"),
+    "epsilon": ("theory_classification", "--config.epsilons=oops", "config.epsilons[0]='oops'"),
 }
 # More invalid fields, checked without starting a process: (experiment, dotted field, value,
 # text that the error must contain).
@@ -28,6 +29,7 @@ INVALID_FIELDS = [
     ("theory_classification", "target", 7, "config.target=7"),
     ("theory_classification", "uniquenesses", (0.0, 1.0), "config.uniquenesses[1]=1.0"),
     ("theory_classification", "num_signal_rows", 30, "config.num_signal_rows=30"),
+    ("theory_classification", "epsilons", (0.01, -0.1), "config.epsilons[1]=-0.1"),
     ("theory_risk", "models", ("ridge",), "config.models[0]='ridge'"),
     ("theory_risk", "grid_size", 1, "config.grid_size=1"),
     ("theory_risk", "logistic.ridge", 0.0, "config.logistic.ridge=0.0"),
