@@ -52,7 +52,7 @@ def configure_cpu_devices(requested: int, num_runs: int) -> int | None:
                          f"core, or the number of CPU devices.")
   if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
     return None
-  count = requested or max(1, min(len(os.sched_getaffinity(0)), num_runs))
+  count = requested or max(1, min(_available_cores(), num_runs))
   try:
     jax.config.update("jax_num_cpu_devices", count)
   except RuntimeError:
@@ -62,6 +62,13 @@ def configure_cpu_devices(requested: int, num_runs: int) -> int | None:
                  "they are.", requested, jax.local_device_count("cpu"))
     return None
   return count
+
+
+def _available_cores() -> int:
+  """Return the cores this process may run on (all cores where the OS has no affinity API)."""
+  if hasattr(os, "sched_getaffinity"):
+    return len(os.sched_getaffinity(0))
+  return os.cpu_count() or 1
 
 
 def make_mesh(data_shards: int = 1, devices=None) -> Mesh:
