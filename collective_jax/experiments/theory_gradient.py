@@ -147,10 +147,14 @@ def _plot(config, panels):
     for index, (alpha, feasible, distances, run_distances, predicted) in enumerate(curves):
       colour = f"C{index}"
       status = "" if feasible else ", infeasible"
-      axis.plot(steps, distances, color=colour, label=f"α = {alpha:g}{status}")
-      axis.plot(steps, predicted, color=colour, linestyle="--")
+      # Simulation as a wide translucent band, with the prediction drawn thin on top, so that
+      # curves that coincide stay visible.
+      axis.plot(steps, distances, color=colour, linewidth=4, alpha=0.4, zorder=2,
+                label=f"α = {alpha:g}{status}")
+      axis.plot(steps, predicted, color=colour, linestyle="--", linewidth=1.2, zorder=3)
       if config.batch_size:
         axis.plot(steps, run_distances, color=colour, linestyle=":", alpha=0.6)
+    axis.plot([], [], color="black", linewidth=4, alpha=0.4, label="simulated")
     axis.plot([], [], color="black", linestyle="--", label="predicted |1 − ηC|^t·‖θ_0 − θ*‖")
     if config.batch_size:
       axis.plot([], [], color="black", linestyle=":", label="mean over runs of ‖θ_t − θ*‖")
