@@ -115,6 +115,11 @@ def _critical_mass_program(p0, g, target, level, strategy, epsilons):
   return masses
 
 
+def _format_mass(alpha: float) -> str:
+  """Format a critical mass for the log; bisection leaves 2^-64 where the infimum is 0."""
+  return "0 (every α > 0 reaches it)" if 0 < alpha < 1e-15 else f"{alpha:.3g}"
+
+
 def _critical_masses(config, p0, g):
   """Return the critical masses α*(S*) from the exact success, the bound and each worst case."""
   masses = _critical_mass_program(p0, g, config.target, config.success_level, config.strategy,
@@ -169,8 +174,9 @@ def run(config, workdir: str) -> list[dict]:
           counts, g, config.target, float(config.num_train), float(epsilons[0]), config.delta))
       curves["delta"] = float(cl.signal_gap(p0, g, config.target))
       masses = _critical_masses(config, p0, g)
-      logging.info("ξ = %g: Δ = %.4f, critical mass for S* = %g: exact %.3g, bound %.3g.",
-                   xi, curves["delta"], config.success_level, masses["exact"], masses["bound"])
+      logging.info("ξ = %g: Δ = %.4f, critical mass for S* = %g: exact %s, bound %s.",
+                   xi, curves["delta"], config.success_level, _format_mass(masses["exact"]),
+                   _format_mass(masses["bound"]))
 
       for index, alpha in enumerate(alphas):
         record = {"record": "curve", "xi": float(xi), "delta": curves["delta"], "alpha": float(alpha),
