@@ -26,7 +26,7 @@ def check_or_write_config(workdir: pathlib.Path, config_dict: dict, ignore: Iter
   checkpoint interval) may differ.
 
   Raises:
-    UserInputError: `workdir` holds a run of a different config.
+    UserInputError: `workdir` contains a run of a different config.
   """
   path = workdir / CONFIG_FILE
   config_dict = json.loads(json.dumps(config_dict))  # Tuples become lists, as when read back.
@@ -36,7 +36,7 @@ def check_or_write_config(workdir: pathlib.Path, config_dict: dict, ignore: Iter
     if differences:
       listed = "; ".join(f"{key}: {old!r} in the folder, {new!r} now" for key, old, new in differences[:5])
       raise UserInputError(
-          f"--workdir={str(workdir)!r} holds a run of a different config ({listed}). Use a new "
+          f"--workdir={str(workdir)!r} contains a run of a different config ({listed}). Use a new "
           f"--workdir, or the config stored in {path} to resume that run."
       )
     return

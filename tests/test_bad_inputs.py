@@ -69,7 +69,7 @@ DATA_CASES = [
     ("missing path", lambda tmp_path: tmp_path / "absent", "Resume corpus not found at .*absent"),
     ("corrupt zip", corrupt, "is not a readable zip archive"),
     ("no resumes", lambda tmp_path: write_resume_zip(tmp_path / "resumes_corpus.zip", {"a": b"x"}),
-     "holds no resumes"),
+     "contains no resumes"),
     ("txt without lab", lambda tmp_path: write_resume_zip(
         tmp_path / "resumes_corpus.zip",
         {k: v for k, v in synthetic_resume_files(60).items() if k != "00003.lab"}),
@@ -107,7 +107,7 @@ def test_workdir_of_different_config(tmp_path):
   workdir = tmp_path / "run"
   workdir.mkdir()
   (workdir / "config.json").write_text('{"experiment": "signal", "epochs": 99}')
-  with pytest.raises(UserInputError, match="holds a run of a different config .*epochs: 99"):
+  with pytest.raises(UserInputError, match="contains a run of a different config .*epochs: 99"):
     signal.run(config, str(workdir))
 
 

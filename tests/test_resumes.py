@@ -54,7 +54,7 @@ def test_empty_lab_drop_is_logged(tmp_path, small_resume_files, caplog):
 @pytest.mark.parametrize("case, expected", [
     ("missing_path", "not found"),
     ("corrupt_zip", "not a readable zip"),
-    ("no_resumes", "holds no resumes"),
+    ("no_resumes", "contains no resumes"),
     ("txt_without_lab", "no matching .lab"),
     ("lab_without_txt", "no matching .txt"),
     ("unknown_label", "Unknown label 'Astronaut'"),

@@ -50,7 +50,7 @@ def test_jsonl_list_labels_with_label_names(tmp_path):
     ('{"text": "a", "labels": "x"}\nnot json\n', "jsonl", {}, "Line 2 .* not valid JSON"),
     ("text,labels\na,x\n", "csv", {"label_names": ["y"]}, r"Labels \['x'\] .* not in data.label_names"),
     ("text,flag\na,maybe\n", "csv", {"label_columns": ["flag"], "label_format": "indicators"},
-     "indicator column 'flag' holds 'maybe'"),
+     "indicator column 'flag' contains 'maybe'"),
     ("text,labels\na,x\n", "tsv", {}, "data.format='tsv' .* not supported"),
 ])
 def test_bad_files_name_the_problem(tmp_path, content, suffix, kwargs, expected):

@@ -62,7 +62,7 @@ def read_resume_corpus(path: str | os.PathLike | None = None) -> Corpus:
   by file name, so the order does not depend on the archive.
 
   Raises:
-    UserInputError: the path does not exist, the zip is corrupt or holds no resumes, a `.txt`
+    UserInputError: the path does not exist, the zip is corrupt or contains no resumes, a `.txt`
       has no `.lab` or the reverse, a file is not valid Windows-1252, or a label is not one of
       the ten occupations.
   """
@@ -116,7 +116,7 @@ def _build_corpus(files: dict[str, bytes], source: str) -> Corpus:
     (texts_by_stem if extension == "txt" else labels_by_stem)[stem] = (name, data)
 
   if not texts_by_stem:
-    raise UserInputError(f"{source!r} holds no resumes (no NNNNN.txt files). {GET_DATA_HINT}")
+    raise UserInputError(f"{source!r} contains no resumes (no NNNNN.txt files). {GET_DATA_HINT}")
   _check_pairs(texts_by_stem, labels_by_stem, source)
 
   texts, label_rows, ids = [], [], []

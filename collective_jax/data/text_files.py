@@ -140,7 +140,7 @@ def _row_labels(row, label_columns, label_format, separator, path, number) -> li
       text = str(value).strip().lower()
       if text not in _TRUE + _FALSE:
         raise UserInputError(
-            f"Row {number} of {str(path)!r}: indicator column {column!r} holds {value!r}; "
+            f"Row {number} of {str(path)!r}: indicator column {column!r} contains {value!r}; "
             f"use 1/0 or true/false, or set data.label_format='names'."
         )
       if text in _TRUE:
