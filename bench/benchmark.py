@@ -2,18 +2,20 @@
 
     python bench/benchmark.py --quick
     python bench/benchmark.py --output=bench_results.json
-    python bench/benchmark.py --levers=all --steps=100 --runs=1 \
-        --skip=sequential,torch,matmul,tokenize --nomain_job --noprofile --output=levers.json
+    python bench/benchmark.py --levers=all --skip=sweep,sequential,torch,matmul,tokenize \
+        --nomain_job --noprofile --output=levers.json
 
 Configurations, all on one model size, sequence length, batch and number of optimizer steps:
-  (a) sweep_K<k>: k runs vmapped in one compiled program (make_sweep_step + make_multi_step);
+  (a) sweep_K<k>: k runs vmapped in one compiled program (make_sweep_step + make_multi_step),
+      with the run axis sharded across the largest number of CPU devices, at most one per core,
+      that divides k;
   (b) sequential: runs one after another with the single-run step (make_train_step +
       make_multi_step);
   (c) torch: a plain PyTorch loop over transformers' BertForSequenceClassification, with as
       many threads as cores, and torch_1_thread, the same with one thread;
-  (d) matmul_peak: large float32 jnp.dot, the machine's matmul ceiling.
+  (d) matmul_peak: large jnp.dot in the workload's dtype, the machine's matmul ceiling.
 Also tokenization throughput, the main job's wall time by phase, a profile of the training
-step, and optionally levers (variants of (a) with one run per program).
+step, and optionally levers (variants of (a) at LEVER_RUNS runs per program).
 
 Every configuration runs in a fresh subprocess (peak memory is per configuration), and the
 repetitions are interleaved: repetition r runs every configuration once before r + 1 starts.
@@ -46,8 +48,8 @@ from workload import in_process_levers
 
 _QUICK = flags.DEFINE_bool(
     "quick", False, "Run a reduced benchmark (one repetition, K = 1, 2 and 4, 20 steps, one run for "
-    "(b) and (c), 2,000 documents, no main job, no profile) in about 2 minutes and print one JSON "
-    "line.")
+    "(b) and (c), 2,000 documents, no main job, no profile), about 1 minute on an idle 2-core "
+    "CPU, and print one JSON line.")
 _OUTPUT = flags.DEFINE_string(
     "output", None, "Path of the JSON results file. Default: benchmark_results.json in the "
     "current folder in full mode, no file in quick mode.")
@@ -107,7 +109,8 @@ def run_job(job: dict) -> dict:
 
   if kind == "sweep":
     from collective_jax import distributed
-    distributed.configure_cpu_devices(variant.cpu_devices, job["num_runs"])
+    distributed.configure_cpu_devices(variant.cpu_devices or sweep_devices(job["num_runs"]),
+                                      job["num_runs"])
   import measure_training
   if kind == "sweep":
     return measure_training.measure_sweep(workload, job["num_runs"], variant)
@@ -134,6 +137,15 @@ def run_job(job: dict) -> dict:
     import step_profile
     return step_profile.profile_step(workload)
   raise ValueError(f"Unknown job kind {kind!r}.")
+
+
+def sweep_devices(num_runs: int) -> int:
+  """Return the most CPU devices, at most one per core, that split `num_runs` runs evenly.
+
+  The main job pads its last group instead, but padding runs would count as work here.
+  """
+  cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+  return max(d for d in range(1, min(cores or 1, num_runs) + 1) if num_runs % d == 0)
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -396,11 +408,14 @@ def resolve_settings() -> dict:
   for name, flag in (("preset", _PRESET), ("seq_len", _SEQ_LEN), ("batch_size", _BATCH_SIZE)):
     if flag.value is not None:
       overrides[name] = flag.value
-  workload = Workload.from_job_config(_JOB_VARIANT.value, **overrides)
+  try:
+    workload = Workload.from_job_config(_JOB_VARIANT.value, **overrides)
+  except ValueError as error:
+    _exit_with_error(f"{error} Pass one with --job_variant, or leave it out for the main job.")
   levers = list(LEVERS) if _LEVERS.value == ["all"] else list(_LEVERS.value)
   unknown = sorted(set(levers) - set(LEVERS))
   if unknown:
-    raise app.UsageError(f"--levers names unknown levers {unknown}; valid: all, {', '.join(LEVERS)}.")
+    _exit_with_error(f"--levers names unknown levers {unknown}; valid: all, {', '.join(LEVERS)}.")
   data_dir = os.environ.get("COLLECTIVE_JAX_DATA_DIR")
   return {
       "quick": quick,
@@ -421,6 +436,23 @@ def resolve_settings() -> dict:
       "skip": set(_SKIP.value),
       "output": _OUTPUT.value or (None if quick else "benchmark_results.json"),
   }
+
+
+def _exit_with_error(message: str) -> None:
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(2)
+
+
+def check_steps(settings: dict) -> None:
+  """Exit with an error unless every JAX configuration can run --steps in whole compiled calls."""
+  workload = settings["workload"]
+  calls = {"the workload": workload.steps_per_call}
+  calls.update({f"lever {name}": LEVERS[name].steps_per_call for name in settings["levers"]
+                if LEVERS[name].steps_per_call})
+  for source, steps_per_call in calls.items():
+    if workload.steps % steps_per_call:
+      _exit_with_error(f"--steps={workload.steps} is not a multiple of the {steps_per_call} steps "
+                       f"per compiled call of {source}; pass a multiple of {steps_per_call}.")
 
 
 def check_torch_installed(skip: set[str], workload: Workload) -> None:
@@ -503,6 +535,7 @@ def main(argv):
     return
 
   settings = resolve_settings()
+  check_steps(settings)
   check_torch_installed(settings["skip"], settings["workload"])
   results = run_benchmark(settings)
   logging.info("Results:\n%s", format_table(results["summary"], settings["workload"]))
@@ -510,6 +543,14 @@ def main(argv):
     if isinstance(entry, dict) and "ratio_to_library" in entry:
       logging.info("In turns in one process: %s %.0f examples/s, %.3f× the library's program.",
                    name, entry["examples_per_second"], entry["ratio_to_library"])
+  load = results["summary"].get("load_average_1min")
+  cores = results["machine"]["cores"]
+  results["summary"]["machine_busy"] = bool(load and load["median"] > cores)
+  if results["summary"]["machine_busy"]:
+    logging.warning("The 1-minute load average (median %.1f) exceeded the %d cores, so other "
+                    "processes shared the CPU. Rates are low and ratios can mislead; PyTorch with "
+                    "several threads slows down most. Rerun on an idle machine.", load["median"],
+                    cores)
   if settings["output"]:
     pathlib.Path(settings["output"]).write_text(json.dumps(results, indent=1) + "\n")
     logging.info("Wrote %s.", settings["output"])
@@ -520,7 +561,7 @@ def main(argv):
         "fraction_of_matmul_peak", "fraction_of_matmul_peak_all_positions_flops",
         "best_runs_per_program", "paired_ratios_by_repetition",
         "matmul_peak_flops", "achieved_flops", "tokenization_projected_seconds",
-        "load_average_1min")}
+        "load_average_1min", "machine_busy")}
     line["examples_per_second"] = {label: entry.get("examples_per_second")
                                    for label, entry in summary["configurations"].items()
                                    if "examples_per_second" in entry}

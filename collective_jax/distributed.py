@@ -51,6 +51,9 @@ def configure_cpu_devices(requested: int, num_runs: int) -> int | None:
     raise UserInputError(f"mesh.cpu_devices={requested} is negative; use 0 for one device per "
                          f"core, or the number of CPU devices.")
   if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+    if requested:
+      logging.warning("XLA_FLAGS sets --xla_force_host_platform_device_count, which takes "
+                      "precedence over mesh.cpu_devices=%d.", requested)
     return None
   count = requested or max(1, min(_available_cores(), num_runs))
   try:

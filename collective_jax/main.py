@@ -76,7 +76,7 @@ def parse_flags(argv: list[str]) -> list[str]:
     if "must have a value other than None" in message:
       message += " Pass it, for example --config=configs/signal.py --workdir=runs/signal."
     elif "invalid literal" in message or "could not convert" in message:
-      message += " Give a value of the field's type, as in the config file."
+      message = message.rstrip(".") + ". Give a value of the field's type, as in the config file."
   except OSError as error:
     message = (f"cannot read the config file: {error}. Pass an existing file, for example "
                f"--config=configs/signal.py.")

@@ -9,6 +9,7 @@ numbers.
 """
 
 import dataclasses
+import json
 import pathlib
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from collective_jax import distributed
 from collective_jax import membership as membership_lib
 from collective_jax import results as results_lib
 from collective_jax import train as train_lib
+from collective_jax.errors import UserInputError
 
 # Sub-keys of a seed's key. Membership has its own key, so the collective does not change
 # when the model or the data order do.
@@ -146,14 +148,14 @@ def run_sweep(
   if runs_per_program % num_run_shards:
     raise ValueError(f"runs_per_program={runs_per_program} is not a multiple of the mesh's "
                      f"{num_run_shards} run shards.")
+  runs_per_program = _keep_group_size(workdir, runs_per_program, num_run_shards)
   done = {record["run_index"] for record in results_lib.read_results(workdir)}
   groups = [list(runs[i:i + runs_per_program]) for i in range(0, len(runs), runs_per_program)]
   pending = [g for g in groups if not all(run.index in done for run in g)]
   logging.info("Sweep: %d runs in %d groups of up to %d; %d groups left.", len(runs), len(groups),
                runs_per_program, len(pending))
   total_steps_left = len(pending) * program.total_steps
-  progress = _Progress(total_steps_left, program.examples_per_step * runs_per_program,
-                       log_every_seconds)
+  progress = _Progress(total_steps_left, program.examples_per_step, log_every_seconds)
 
   for group in pending:
     group_index = groups.index(group)
@@ -172,7 +174,8 @@ def run_sweep(
       losses = distributed.to_host(losses)
       _check_finite(losses, step, padded)
       step += num_steps
-      progress.advance(num_steps, float(losses[-1].mean()))
+      # Padding runs are left out of the examples/s; losses are averaged over real runs.
+      progress.advance(num_steps, float(losses[-1][:len(group)].mean()), len(group))
       if step // checkpoint_every_steps > last_saved // checkpoint_every_steps or (
           step == program.total_steps):
         manager.save(step, args=ocp.args.StandardSave(state))
@@ -190,6 +193,36 @@ def run_sweep(
                    {k: v for k, v in run_metrics.items() if isinstance(v, (int, float))})
     manager.close()
   return results_lib.read_results(workdir)
+
+
+GROUPS_FILE = "groups.json"
+
+
+def _keep_group_size(workdir: pathlib.Path, runs_per_program: int, num_run_shards: int) -> int:
+  """Return the group size that the workdir's checkpoints were written with, or record this one.
+
+  The effective runs_per_program follows the number of devices, which can differ when a sweep
+  is resumed on another machine or with other XLA_FLAGS. Checkpoints and finished groups only
+  fit the grouping they were made with, so a resumed sweep keeps it.
+  """
+  path = workdir / "checkpoints" / GROUPS_FILE
+  if path.exists():
+    stored = json.loads(path.read_text())["runs_per_program"]
+    if stored == runs_per_program:
+      return stored
+    if stored % num_run_shards:
+      raise UserInputError(
+          f"--workdir={str(workdir)!r} was started with groups of {stored} runs, which do not "
+          f"split across the {num_run_shards} devices of this start. Resume with a number of "
+          f"devices that divides {stored} (on a CPU, --config.mesh.cpu_devices={stored}, unless "
+          f"XLA_FLAGS sets --xla_force_host_platform_device_count), or start a new --workdir.")
+    logging.info("Keeping the workdir's groups of %d runs (this start would use %d) so that its "
+                 "checkpoints fit.", stored, runs_per_program)
+    return stored
+  if results_lib.is_writer():
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"runs_per_program": runs_per_program}) + "\n")
+  return runs_per_program
 
 
 def _restore_or_init(manager, program, runs):
@@ -216,15 +249,17 @@ def _check_finite(losses: np.ndarray, first_step: int, runs: Sequence[Run]) -> N
 
 
 class _Progress:
-  """Logs steps done, examples per second and the estimated time left."""
+  """Logs steps done, training examples per second of the real runs and the time left."""
 
-  def __init__(self, total_steps: int, examples_per_step: int, every_seconds: float):
+  def __init__(self, total_steps: int, examples_per_run_step: int, every_seconds: float):
     self.total_steps = total_steps
-    self.examples_per_step = examples_per_step
+    self.examples_per_run_step = examples_per_run_step
     self.every_seconds = every_seconds
     self.done = 0
+    self.examples = 0
     self.start = time.perf_counter()
     self.start_done = 0
+    self.start_examples = 0
     self.last_log = self.start
     self.first_call = True
 
@@ -232,18 +267,22 @@ class _Progress:
     self.done += steps
     self.start_done += steps
 
-  def advance(self, steps: int, loss: float) -> None:
+  def advance(self, steps: int, loss: float, runs: int) -> None:
     self.done += steps
+    self.examples += steps * runs * self.examples_per_run_step
     now = time.perf_counter()
     if self.first_call:
       # The first call includes compilation, so rates start after it.
       self.first_call = False
-      self.start, self.start_done, self.last_log = now, self.done, now
+      self.start, self.start_done, self.start_examples, self.last_log = (
+          now, self.done, self.examples, now)
       return
     if now - self.last_log < self.every_seconds and self.done < self.total_steps:
       return
     self.last_log = now
-    rate = (self.done - self.start_done) / max(now - self.start, 1e-9)
-    left = (self.total_steps - self.done) / max(rate, 1e-9)
+    seconds = max(now - self.start, 1e-9)
+    steps_per_second = (self.done - self.start_done) / seconds
+    left = (self.total_steps - self.done) / max(steps_per_second, 1e-9)
     logging.info("Step %d/%d of the sweep, %.0f examples/s, loss %.4f, about %.0f s left.",
-                 self.done, self.total_steps, rate * self.examples_per_step, loss, left)
+                 self.done, self.total_steps, (self.examples - self.start_examples) / seconds,
+                 loss, left)

@@ -4,6 +4,7 @@ import csv
 import dataclasses
 import os
 import pathlib
+import subprocess
 import sys
 
 import numpy as np
@@ -327,3 +328,33 @@ def test_variant_defaults_are_library():
   assert variant.donate
   assert variant.attention == "library"
   assert variant.steps_per_call is None
+
+
+@pytest.mark.parametrize("num_runs", range(1, 17))
+def test_sweep_devices_divide_runs(num_runs):
+  devices = benchmark.sweep_devices(num_runs)
+  assert num_runs % devices == 0
+  assert 1 <= devices <= len(os.sched_getaffinity(0))
+
+
+def test_check_steps_rejects_partial_call(capsys):
+  settings = {"workload": dataclasses.replace(TINY, steps=7), "levers": []}
+  with pytest.raises(SystemExit) as exit_info:
+    benchmark.check_steps(settings)
+  assert exit_info.value.code == 2
+  assert "--steps=7 is not a multiple of the 2 steps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, expected", [
+    ("--job_variant=nonsense", "Unknown variant 'nonsense'"),
+    ("--levers=nonsense", "unknown levers ['nonsense']"),
+    ("--steps=7", "--steps=7 is not a multiple"),
+])
+def test_bad_flag_one_line_error(flag, expected):
+  completed = subprocess.run([sys.executable, str(BENCH_DIR / "benchmark.py"), flag,
+                              "--skip=torch"], capture_output=True, text=True, timeout=120)
+  assert completed.returncode == 2
+  assert completed.stdout == ""
+  errors = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
+  assert len(errors) == 1, completed.stderr[-2000:]
+  assert expected in errors[0]

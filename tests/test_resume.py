@@ -76,3 +76,32 @@ def test_non_finite_loss_stops_with_run_and_step(real_corpus_path, tmp_path, smo
   assert len(message) == 1
   assert re.search(r"Loss is (nan|inf) at step \d+ of run 0 \(α=0.0, seed 0\)", message[0])
   assert not (tmp_path / "nan" / "results.jsonl").exists()
+
+
+def _start_and_stop_on_two_devices(real_corpus_path, workdir, cache_dir):
+  env = {**os.environ, "COLLECTIVE_JAX_DATA_DIR": str(real_corpus_path),
+         "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+  subprocess.run(command(workdir, cache_dir, "--config.runtime.stop_after_steps=40",
+                         "--config.runtime.checkpoint_every_steps=20"),
+                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+  assert (workdir / "checkpoints" / "groups.json").read_text().strip() == '{"runs_per_program": 2}'
+
+
+def test_resume_on_fewer_devices(real_corpus_path, tmp_path, smoke_cache_dir, smoke_reference):
+  workdir = tmp_path / "moved"
+  _start_and_stop_on_two_devices(real_corpus_path, workdir, smoke_cache_dir)
+  resumed = run_to_end(real_corpus_path, workdir, smoke_cache_dir,
+                       env={"XLA_FLAGS": "--xla_force_host_platform_device_count=1"})
+  assert_results_close(smoke_reference, resumed)
+
+
+def test_resume_on_more_devices_rejected(real_corpus_path, tmp_path, smoke_cache_dir):
+  workdir = tmp_path / "moved"
+  _start_and_stop_on_two_devices(real_corpus_path, workdir, smoke_cache_dir)
+  env = {**os.environ, "COLLECTIVE_JAX_DATA_DIR": str(real_corpus_path),
+         "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+  completed = subprocess.run(command(workdir, smoke_cache_dir), cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=600)
+  assert completed.returncode == 2, completed.stderr[-2000:]
+  assert "was started with groups of 2 runs" in completed.stderr
+  assert "--config.mesh.cpu_devices=2" in completed.stderr

@@ -36,8 +36,9 @@ METRICS = ("success", "success_non_target", "clean_accuracy")
 SUMMARY_COLUMNS = ["alpha", "num_seeds"] + [
     f"{key}_{part}" for key in METRICS for part in ("mean", "seed_ci_low", "seed_ci_high")]
 # Settings that do not change any result, so a resumed run may change them.
+# Fields that change how a sweep runs, not what it computes, so a resumed sweep may change them.
 RUNTIME_FIELDS = ("runtime.checkpoint_every_steps", "runtime.log_every_seconds",
-                  "runtime.cache_dir", "runtime.stop_after_steps")
+                  "runtime.cache_dir", "runtime.stop_after_steps", "mesh.cpu_devices")
 
 
 def run(config, workdir: str) -> list[dict]:
@@ -75,7 +76,7 @@ def run(config, workdir: str) -> list[dict]:
     model = models.EncoderClassifier(signal_setup.model_config(config, len(tokenizer),
                                                                len(train_split.label_names)))
   mesh = distributed.make_mesh(config.mesh.data_shards)
-  logging.info("Device mesh %s over %d %s devices in %d processes.", dict(mesh.shape),
+  logging.info("Device mesh %s (devices: %d %s; processes: %d).", dict(mesh.shape),
                mesh.size, jax.default_backend(), jax.process_count())
   runs_per_program = signal_setup.runs_per_program(config, mesh)
   data = distributed.place(train_lib.TrainData(
