@@ -144,8 +144,9 @@ def sweep_devices(num_runs: int) -> int:
 
   The main job pads its last group instead, but padding runs would count as work here.
   """
-  cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-  return max(d for d in range(1, min(cores or 1, num_runs) + 1) if num_runs % d == 0)
+  from collective_jax import distributed
+  cores = distributed.available_cores()
+  return max(d for d in range(1, min(cores, num_runs) + 1) if num_runs % d == 0)
 
 
 # ----------------------------------------------------------------------------- parent side

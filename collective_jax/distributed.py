@@ -55,7 +55,11 @@ def configure_cpu_devices(requested: int, num_runs: int) -> int | None:
       logging.warning("XLA_FLAGS sets --xla_force_host_platform_device_count, which takes "
                       "precedence over mesh.cpu_devices=%d.", requested)
     return None
-  count = requested or max(1, min(_available_cores(), num_runs))
+  cores = available_cores()
+  count = requested or max(1, min(cores, num_runs))
+  if count > cores:
+    logging.warning("mesh.cpu_devices=%d is more than the %d cores available, so devices will "
+                    "share cores.", count, cores)
   try:
     jax.config.update("jax_num_cpu_devices", count)
   except RuntimeError:
@@ -67,7 +71,7 @@ def configure_cpu_devices(requested: int, num_runs: int) -> int | None:
   return count
 
 
-def _available_cores() -> int:
+def available_cores() -> int:
   """Return the cores this process may run on (all cores where the OS has no affinity API)."""
   if hasattr(os, "sched_getaffinity"):
     return len(os.sched_getaffinity(0))

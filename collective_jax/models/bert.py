@@ -7,9 +7,11 @@ Hugging Face checkpoints closely so that their weights map one to one.
 
 Since the head reads only the first token, the last layer computes only that position: its
 query, attention output and feed-forward block see one token, while its keys and values still
-span the sequence. The logits and gradients are those of the full computation; the saving is a
-layer's worth of work less the key and value projections (for the 2-layer `cpu_tiny` at 96
-tokens, 40.5 instead of 70.8 MFLOP of matmuls per training example).
+span the sequence. Without dropout the logits and gradients are those of the full computation.
+With dropout they have the same distribution, but the masks differ draw by draw because they
+are drawn for arrays of another shape. The saving is a layer's worth of work less the key and
+value projections: for the 2-layer `cpu_tiny` at 96 tokens, 40.5 instead of 70.8 MFLOP of
+matmuls per training example.
 """
 
 import dataclasses
