@@ -326,6 +326,8 @@ def summarise(records: list[dict], workload: Workload) -> dict:
   if loads:
     summary["load_average_1min"] = {"min": min(loads), "median": statistics.median(loads),
                                     "max": max(loads)}
+  # The benchmark itself keeps at most every core busy, so more load means other processes.
+  summary["machine_busy"] = bool(loads) and statistics.median(loads) > os.cpu_count()
   return summary
 
 
@@ -460,15 +462,13 @@ def check_torch_installed(skip: set[str], workload: Workload) -> None:
   if "torch" in skip:
     return
   if workload.dtype != "float32":
-    print(f"error: the PyTorch baseline (c) trains in float32 only, and the workload's dtype is "
-          f"{workload.dtype}; pass --skip=torch.", file=sys.stderr)
-    sys.exit(2)
+    _exit_with_error(f"the PyTorch baseline (c) trains in float32 only, and the workload's dtype "
+                     f"is {workload.dtype}; pass --skip=torch.")
   missing = [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
   if missing:
-    print(f"error: the PyTorch baseline (c) needs {' and '.join(missing)}, which is not installed. "
-          f"Install the bench extra with `pip install -e '.[bench]'`, or pass --skip=torch.",
-          file=sys.stderr)
-    sys.exit(2)
+    _exit_with_error(f"the PyTorch baseline (c) needs {' and '.join(missing)}, which is not "
+                     f"installed. Install the bench extra with `pip install -e '.[bench]'`, or "
+                     f"pass --skip=torch.")
 
 
 def run_benchmark(settings: dict) -> dict:
@@ -544,14 +544,11 @@ def main(argv):
     if isinstance(entry, dict) and "ratio_to_library" in entry:
       logging.info("In turns in one process: %s %.0f examples/s, %.3f× the library's program.",
                    name, entry["examples_per_second"], entry["ratio_to_library"])
-  load = results["summary"].get("load_average_1min")
-  cores = results["machine"]["cores"]
-  results["summary"]["machine_busy"] = bool(load and load["median"] > cores)
   if results["summary"]["machine_busy"]:
     logging.warning("The 1-minute load average (median %.1f) exceeded the %d cores, so other "
                     "processes shared the CPU. Rates are low and ratios can mislead; PyTorch with "
-                    "several threads slows down most. Rerun on an idle machine.", load["median"],
-                    cores)
+                    "several threads slows down most. Rerun on an idle machine.",
+                    results["summary"]["load_average_1min"]["median"], os.cpu_count())
   if settings["output"]:
     pathlib.Path(settings["output"]).write_text(json.dumps(results, indent=1) + "\n")
     logging.info("Wrote %s.", settings["output"])

@@ -86,10 +86,10 @@ class Workload:
     return self.batch_size * self.total_steps
 
   def encoder_config(self):
-    import jax.numpy as jnp
     from collective_jax import models
+    from collective_jax.experiments import signal_setup
     overrides = {"max_length": max(self.seq_len, models.PRESETS[self.preset]["max_length"]),
-                 "dtype": {"float32": jnp.float32, "bfloat16": jnp.bfloat16}[self.dtype]}
+                 "dtype": signal_setup.DTYPES[self.dtype]}
     if self.dropout_rate is not None:
       overrides["dropout_rate"] = self.dropout_rate
     return models.encoder_config(self.preset, self.vocab_size, self.num_labels, **overrides)

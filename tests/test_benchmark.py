@@ -275,6 +275,13 @@ def test_summary_ratios_and_keys():
   assert summary["paired_ratios_by_repetition"]["sweep_K1/torch"] == pytest.approx([2.0] * 3)
 
 
+@pytest.mark.parametrize("load, busy", [(0.5, False), (os.cpu_count() + 1.0, True)])
+def test_summary_flags_busy_machine(load, busy):
+  records = [dict(_record("sweep_K1", 0, examples_per_second=100.0),
+                  load_average_before=[load] * 3, load_average_after=[load] * 3)]
+  assert benchmark.summarise(records, TINY)["machine_busy"] is busy
+
+
 def test_summary_keeps_failed_configuration():
   records = [_record("sweep_K1", 0, examples_per_second=100.0),
              _record("sweep_K16", 0, error="worker exited with -9")]

@@ -35,8 +35,9 @@ RESULT_COLUMNS = [
 METRICS = ("success", "success_non_target", "clean_accuracy")
 SUMMARY_COLUMNS = ["alpha", "num_seeds"] + [
     f"{key}_{part}" for key in METRICS for part in ("mean", "seed_ci_low", "seed_ci_high")]
-# Settings that do not change any result, so a resumed run may change them.
-# Fields that change how a sweep runs, not what it computes, so a resumed sweep may change them.
+# Settings of how a sweep runs, so a resumed run may change them. All but mesh.cpu_devices leave
+# every result unchanged, and the device split changes results only within the tolerance
+# given in docs/reproducibility.md.
 RUNTIME_FIELDS = ("runtime.checkpoint_every_steps", "runtime.log_every_seconds",
                   "runtime.cache_dir", "runtime.stop_after_steps", "mesh.cpu_devices")
 

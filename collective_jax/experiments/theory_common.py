@@ -23,9 +23,13 @@ def require(condition: bool, field: str, value, fix: str) -> None:
     raise UserInputError(f"config.{field}={value!r} is invalid: {fix}")
 
 
+def _is_finite_number(value) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def require_fraction(field: str, value, low_open: bool = False, high_open: bool = True) -> None:
   """Require `value` to be a number in [0, 1), or (0, 1) with `low_open`, or [0, 1] without `high_open`."""
-  is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+  is_number = _is_finite_number(value)
   low_ok = is_number and (value > 0 if low_open else value >= 0)
   high_ok = is_number and (value < 1 if high_open else value <= 1)
   left = "(" if low_open else "["
@@ -36,8 +40,7 @@ def require_fraction(field: str, value, low_open: bool = False, high_open: bool 
 
 def require_nonnegative(field: str, value) -> None:
   """Require `value` to be a finite number ≥ 0."""
-  is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-  require(is_number and value >= 0, field, value, "use a number ≥ 0, for example "
+  require(_is_finite_number(value) and value >= 0, field, value, "use a number ≥ 0, for example "
           f"--config.{field.split('[')[0]}='(0.0,0.01)'.")
 
 

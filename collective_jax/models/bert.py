@@ -106,7 +106,7 @@ class SelfAttention(nn.Module):
   @nn.compact
   def __call__(self, x, mask, deterministic, first_token_only=False):
     cfg = self.config
-    batch, length, _ = x.shape
+    batch = x.shape[0]
     head_dim = cfg.hidden_size // cfg.num_heads
     dense = lambda name: nn.Dense(cfg.hidden_size, dtype=cfg.dtype, name=name)
     split = lambda y: y.reshape(batch, y.shape[1], cfg.num_heads, head_dim)
@@ -200,8 +200,8 @@ class EncoderClassifier(nn.Module):
 def all_positions():
   """Context manager under which every layer, the last included, computes every position.
 
-  The logits are unchanged; only the work differs. It exists to check that equality and to
-  measure what skipping the positions the head ignores saves. Trace or apply the model inside
+  Without dropout the logits are unchanged and only the work differs. It exists to check that
+  equality and to measure what skipping the positions the head ignores saves. Trace or apply the model inside
   it, for example `with all_positions(): logits = model.apply(variables, ids, mask)`.
   """
 
